@@ -1,0 +1,51 @@
+# make test   : installs everything (locked) and runs the tests
+# make bench  : measures every deployment and builds the report (QUICK=1 for the quick profile)
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := python3 -m uv
+export UV_PYTHON_DOWNLOADS := never
+export UV_LINK_MODE := copy
+PROFILE ?= $(if $(QUICK),quick,full)
+BROWSER := /usr/bin/chromium
+
+.PHONY: setup browser test lint verify bench bench-quick report serve clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml uv.lock
+	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	$(UV) sync --locked --python python3
+	@touch $@
+
+# Debian's chromium, for the browser tests (Playwright cannot download a browser here).
+browser: $(BROWSER)
+
+$(BROWSER):
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium
+
+test: setup browser
+	$(PY) -m pytest
+
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+verify: setup
+	$(PY) -m bench verify
+
+bench: setup
+	$(PY) -m bench run --profile $(PROFILE)
+
+bench-quick:
+	$(MAKE) bench QUICK=1
+
+report: setup
+	$(PY) -m reports
+
+serve: setup
+	$(PY) -m bench serve $(NAME)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,119 @@
+"""python -m bench {serve,verify} ...: the command line of the benchmark."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from bench import RESULTS_DIR
+from bench.cli_util import say, sigterm_as_interrupt, table
+from bench.manifest import Deployment, ManifestError, discover, select
+from bench.process import DeploymentError, serving, start, stop, wait_healthy
+from bench.verify import CheckResult, verify
+from shared_model.model import ModelIntegrityError, load_model
+
+EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="start one deployment in the foreground")
+    serve.add_argument("name", help="deployment name, e.g. flask, django, streamlit")
+    serve.add_argument("--config", default="default", help="server configuration from its manifest")
+    serve.add_argument("--port", type=int, help="port (default: the manifest's)")
+
+    check = commands.add_parser(
+        "verify", help="start each deployment and check it over the network"
+    )
+    check.add_argument(
+        "--only", nargs="+", metavar="NAME", help="deployments to check (default: all)"
+    )
+
+    commands.add_parser("list", help="list the deployments the manifests describe")
+
+    args = parser.parse_args(argv)
+    sigterm_as_interrupt()
+    try:
+        deployments = discover()
+        if args.command == "list":
+            return list_deployments(deployments)
+        if args.command == "serve":
+            return serve_one(select(deployments, [args.name])[0], args.config, args.port)
+        return verify_all(select(deployments, args.only))
+    except (ManifestError, ModelIntegrityError) as exc:
+        say(f"error: {exc}")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        say("interrupted: every process this command started has been stopped")
+        return EXIT_INTERRUPTED
+
+
+def list_deployments(deployments: list[Deployment]) -> int:
+    rows = [
+        (d.name, d.display_name, d.role, d.port, ", ".join(d.scenarios), ", ".join(d.configs))
+        for d in deployments
+    ]
+    print(table(["name", "display name", "role", "port", "scenarios", "configs"], rows))
+    return 0
+
+
+def serve_one(deployment: Deployment, config: str, port: int | None) -> int:
+    if config not in deployment.configs:
+        known = sorted(deployment.configs)
+        say(f"error: {deployment.name} has no config {config!r}; it has {known}")
+        return EXIT_USAGE
+    log_path = Path(tempfile.mkdtemp(prefix=f"bench-serve-{deployment.name}-")) / "server.log"
+    running = start(deployment, config, port=port, log_path=log_path)
+    try:
+        seconds = wait_healthy(running)
+        say(
+            f"{deployment.display_name} ({config}) answers on {running.base_url} in {seconds:.1f} s"
+        )
+        say(f"log: {log_path}   stop with Ctrl-C")
+        running.process.wait()
+        say(
+            f"{deployment.name} exited with code {running.process.returncode}\n{running.log_tail()}"
+        )
+        return EXIT_FAILED
+    except DeploymentError as exc:
+        say(f"error: {exc}")
+        return EXIT_FAILED
+    finally:
+        stop(running)
+
+
+def verify_all(deployments: list[Deployment]) -> int:
+    model = load_model()
+    logs = RESULTS_DIR / "verify-logs"
+    results: list[CheckResult] = []
+    for deployment in deployments:
+        say(f"verifying {deployment.display_name} on port {deployment.port} ...")
+        try:
+            with serving(deployment, log_path=logs / f"{deployment.name}.log") as running:
+                results += verify(running, model)
+        except DeploymentError as exc:
+            results.append(
+                CheckResult(deployment.name, "start and answer health", "fail", str(exc))
+            )
+    print(
+        table(
+            ["deployment", "check", "status", "reason"],
+            [(r.deployment, r.check, r.status.upper(), r.reason) for r in results],
+        )
+    )
+    failed = [r for r in results if not r.passed]
+    summary = ", ".join(
+        f"{d.name} {sum(r.passed for r in results if r.deployment == d.name)}"
+        f"/{sum(r.deployment == d.name for r in results)}"
+        for d in deployments
+    )
+    say(f"\n{'FAILED' if failed else 'all checks passed'}: {summary} checks passed")
+    return EXIT_FAILED if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""Deterministic request payloads drawn from the model's feature ranges, with their answers."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from shared_model.model import LoadedModel, predict
+
+SEED = 20220222  # the review's month of publication
+
+
+def instances(model: LoadedModel, count: int, seed: int = SEED) -> list[dict[str, float]]:
+    """`count` rows, each feature uniform in its training range, rounded as a form would send it."""
+    rng = random.Random(seed)
+    return [
+        {f["name"]: round(rng.uniform(f["min"], f["max"]), 2) for f in model.metadata["features"]}
+        for _ in range(count)
+    ]
+
+
+def canonical_instances(model: LoadedModel) -> list[dict[str, float]]:
+    """The rows every deployment must answer identically: the defaults, the range corners, and
+    a seeded sample."""
+    features = model.metadata["features"]
+    return [
+        {f["name"]: f["default"] for f in features},
+        {f["name"]: f["min"] for f in features},
+        {f["name"]: f["max"] for f in features},
+        *instances(model, 7),
+    ]
+
+
+def request_pool(
+    model: LoadedModel, batch_size: int, pool_size: int = 64, seed: int = SEED
+) -> list[dict[str, Any]]:
+    """Precomputed bodies with their expected predictions, so the load generator spends no CPU
+    on the model while it measures."""
+    rng = random.Random(seed)
+    pool = []
+    for _ in range(pool_size):
+        rows = instances(model, batch_size, seed=rng.randrange(2**32))
+        pool.append({"body": {"instances": rows}, "expected": predict(model, rows)})
+    return pool
+
+
+def same_predictions(
+    got: list[dict[str, Any]], expected: list[dict[str, Any]], tolerance: float = 1e-9
+) -> bool:
+    """Labels and class ids exactly; probabilities within `tolerance`."""
+    if len(got) != len(expected):
+        return False
+    for g, e in zip(got, expected, strict=True):
+        if g.get("label") != e["label"] or g.get("class_id") != e["class_id"]:
+            return False
+        probs = g.get("probabilities") or {}
+        if set(probs) != set(e["probabilities"]):
+            return False
+        if any(abs(float(probs[k]) - v) > tolerance for k, v in e["probabilities"].items()):
+            return False
+    return True

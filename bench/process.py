@@ -1,0 +1,191 @@
+"""Start a deployment as its own process group, wait until it answers, and stop all of it."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+from bench.manifest import Deployment, project_pythonpath
+
+HOST = "127.0.0.1"
+
+
+class DeploymentError(RuntimeError):
+    """A deployment could not be started, or stopped answering."""
+
+
+@dataclass
+class RunningDeployment:
+    deployment: Deployment
+    config: str
+    process: subprocess.Popen
+    port: int
+    log_path: Path
+    started_at: float  # time.monotonic() just before spawning
+    cores: tuple[int, ...]
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def tree(self) -> list[psutil.Process]:
+        """The server process and every process below it (workers, threads' owners)."""
+        try:
+            root = psutil.Process(self.pid)
+            return [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return []
+
+    def log_tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+def available_cores() -> list[int]:
+    return sorted(os.sched_getaffinity(0))
+
+
+def split_cores(cores: Sequence[int] | None = None) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Server cores and load-generator cores: disjoint halves, so neither steals the other's CPU.
+
+    On a single-core machine both share the core (and the run records it).
+    """
+    cores = list(cores or available_cores())
+    if len(cores) < 2:
+        return tuple(cores), tuple(cores)
+    half = len(cores) // 2
+    return tuple(cores[:half]), tuple(cores[half:])
+
+
+def port_in_use(port: int, host: str = HOST) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        return sock.connect_ex((host, port)) == 0
+
+
+def port_owner(port: int) -> str:
+    with contextlib.suppress(psutil.AccessDenied):
+        for conn in psutil.net_connections(kind="tcp"):
+            if conn.laddr and conn.laddr.port == port and conn.status == psutil.CONN_LISTEN:
+                if conn.pid:
+                    with contextlib.suppress(psutil.Error):
+                        proc = psutil.Process(conn.pid)
+                        return f"pid {conn.pid} ({' '.join(proc.cmdline()[:4])})"
+                return "another process"
+    return "another process"
+
+
+def start(
+    deployment: Deployment,
+    config: str = "default",
+    *,
+    port: int | None = None,
+    cores: Sequence[int] | None = None,
+    log_path: Path,
+    extra_env: dict[str, str] | None = None,
+) -> RunningDeployment:
+    """Spawn the deployment pinned to `cores`; it is not yet known to be healthy."""
+    port = port or deployment.port
+    if port_in_use(port):
+        raise DeploymentError(
+            f"{deployment.name}: port {port} on {HOST} is already in use by {port_owner(port)}; "
+            "stop it or pick another port with --port"
+        )
+    cores = tuple(cores or available_cores())
+    env = {
+        **os.environ,
+        "PYTHONPATH": project_pythonpath(),
+        "PYTHONUNBUFFERED": "1",
+        "PORT": str(port),
+        **deployment.environment(config, port, len(cores)),
+        # A fresh secret per start: never a key in the repository.
+        **{name: secrets.token_urlsafe(32) for name in deployment.secrets},
+        **(extra_env or {}),
+    }
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log = log_path.open("ab")
+    started_at = time.monotonic()
+    try:
+        process = subprocess.Popen(
+            deployment.argv(config, port, len(cores)),
+            cwd=deployment.folder,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so stop() reaches every worker
+            preexec_fn=lambda: os.sched_setaffinity(0, cores),
+        )
+    except OSError as exc:
+        raise DeploymentError(
+            f"{deployment.name}: cannot start {deployment.command[0]}: {exc}"
+        ) from exc
+    finally:
+        log.close()
+    return RunningDeployment(deployment, config, process, port, log_path, started_at, cores)
+
+
+def wait_healthy(running: RunningDeployment, timeout_s: float | None = None) -> float:
+    """Poll the health URL until it answers 200; return seconds since spawn."""
+    deployment = running.deployment
+    timeout_s = timeout_s or deployment.startup_timeout_s
+    deadline = time.monotonic() + timeout_s
+    url = running.base_url + deployment.health_path
+    while time.monotonic() < deadline:
+        if running.process.poll() is not None:
+            raise DeploymentError(
+                f"{deployment.name} exited with code {running.process.returncode} during start-up. "
+                f"Last lines of {running.log_path}:\n{running.log_tail()}"
+            )
+        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=1) as response:
+            if response.status == 200:
+                return time.monotonic() - running.started_at
+        time.sleep(0.05)
+    raise DeploymentError(
+        f"{deployment.name} did not answer {url} within {timeout_s:.0f} s. "
+        f"Last lines of {running.log_path}:\n{running.log_tail()}"
+    )
+
+
+def stop(running: RunningDeployment, grace_s: float = 10) -> None:
+    """SIGTERM the process group, then SIGKILL whatever is left, including escaped children."""
+    tree = running.tree()
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(running.pid, signal.SIGTERM)
+    _, alive = psutil.wait_procs(tree, timeout=grace_s)
+    for proc in alive:
+        with contextlib.suppress(psutil.Error):
+            proc.kill()
+    psutil.wait_procs(alive, timeout=5)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        running.process.wait(timeout=1)
+
+
+@contextlib.contextmanager
+def serving(
+    deployment: Deployment, config: str = "default", **kwargs
+) -> Iterator[RunningDeployment]:
+    """Start, wait until healthy, yield, and stop in every case (error, Ctrl-C)."""
+    running = start(deployment, config, **kwargs)
+    try:
+        wait_healthy(running)
+        yield running
+    finally:
+        stop(running)

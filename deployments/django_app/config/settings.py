@@ -1,0 +1,45 @@
+"""Settings for the Django deployment: `startproject`'s, trimmed to what the app uses."""
+
+import os
+
+from django.core.exceptions import ImproperlyConfigured
+
+from shared_model.schema import MAX_BODY_BYTES
+
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+if not SECRET_KEY:
+    raise ImproperlyConfigured("DJANGO_SECRET_KEY is not set: CSRF tokens need a secret key")
+
+DEBUG = False
+ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
+
+INSTALLED_APPS = ["rest_framework", "predict"]
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True}]
+DATABASES: dict = {}  # the model is the only state; no ORM, no sessions
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
+CSRF_FAILURE_VIEW = "predict.views.csrf_failure"
+USE_TZ = True
+
+REST_FRAMEWORK = {
+    "DEFAULT_PARSER_CLASSES": ["predict.parsers.StrictJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # A JSON API called without cookies: no session auth, hence no CSRF on the API.
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "UNAUTHENTICATED_USER": None,
+    "EXCEPTION_HANDLER": "predict.views.api_exception_handler",
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"stderr": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["stderr"], "level": "WARNING"},
+}

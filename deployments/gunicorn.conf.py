@@ -1,0 +1,17 @@
+# Gunicorn settings shared by every WSGI deployment, so Flask and Django are served alike.
+# Values come from the environment that the runner (or `python -m bench serve`) sets;
+# the defaults are gunicorn's own, except the bind address, which stays on loopback.
+import os
+
+bind = f"{os.environ.get('BIND_HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+timeout = 30
+graceful_timeout = 10
+keepalive = 2
+# One line per request would cost the server time under load and fill the disk; errors still go
+# to stderr, which the runner keeps as the deployment's log.
+accesslog = None
+errorlog = "-"
+loglevel = "warning"

@@ -1,0 +1,1 @@
+"""The one trained model every deployment serves, and the one contract they all enforce."""

@@ -1,0 +1,79 @@
+import pytest
+from django.test import Client
+
+from bench.bad_inputs import BAD_REQUESTS
+from bench.pages import field_errors, form_fields, shown_prediction
+from shared_model.model import predict
+from tests.contract_cases import BAD_IDS, assert_contract_error
+
+
+@pytest.fixture(scope="module", autouse=True)
+def django_ready():
+    import django
+    from django.test.utils import setup_test_environment, teardown_test_environment
+
+    django.setup()
+    setup_test_environment()  # lets the test client's host through ALLOWED_HOSTS
+    yield
+    teardown_test_environment()
+
+
+@pytest.fixture
+def client():
+    return Client(enforce_csrf_checks=True)
+
+
+def test_health(client, model):
+    response = client.get("/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "model": model.summary}
+
+
+def test_api_predicts_what_the_shared_model_predicts(client, model, good_row):
+    rows = [good_row, {**good_row, "petal_length_cm": 1.2}]
+    response = client.post("/api/predict", {"instances": rows}, content_type="application/json")
+    assert response.status_code == 200
+    assert response.json() == {"predictions": predict(model, rows), "model": model.summary}
+
+
+@pytest.mark.parametrize("bad", BAD_REQUESTS, ids=BAD_IDS)
+def test_bad_requests_get_contract_errors(client, bad):
+    # The test client leaves out the Content-Type of an empty body, as a real client may not.
+    extra = {"CONTENT_TYPE": bad.content_type or "", "CONTENT_LENGTH": str(len(bad.body))}
+    response = client.generic(bad.method, bad.path, data=bad.body, **extra)
+    assert_contract_error(response.status_code, response.json(), bad)
+
+
+def test_form_round_trip_with_csrf_token(client, model):
+    fields = form_fields(client.get("/").content)
+    assert "csrfmiddlewaretoken" in fields
+    answer = client.post("/", data=fields)
+    assert answer.status_code == 200
+    defaults = {f["name"]: f["default"] for f in model.metadata["features"]}
+    assert shown_prediction(answer.content).as_prediction() == predict(model, [defaults])[0]
+
+
+def test_form_without_csrf_token_is_refused(client, good_row):
+    answer = client.post("/", data=good_row)
+    assert answer.status_code == 403
+    assert answer.json()["error"]["code"] == "csrf_failed"
+
+
+def test_form_shows_field_errors(client):
+    fields = form_fields(client.get("/").content)
+    answer = client.post("/", data={**fields, "sepal_width_cm": "Infinity", "petal_width_cm": ""})
+    assert answer.status_code == 400
+    assert shown_prediction(answer.content) is None
+    assert len(field_errors(answer.content)) == 2
+
+
+def test_form_escapes_what_it_reflects(client):
+    fields = form_fields(client.get("/").content)
+    answer = client.post("/", data={**fields, "sepal_width_cm": "<script>x</script>"})
+    assert b"<script>x" not in answer.content
+
+
+def test_debug_is_off():
+    from django.conf import settings
+
+    assert settings.DEBUG is False

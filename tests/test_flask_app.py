@@ -1,0 +1,71 @@
+import pytest
+
+from bench.bad_inputs import BAD_REQUESTS
+from bench.pages import field_errors, form_fields, shown_prediction
+from deployments.flask_app.app import create_app
+from shared_model.model import predict
+from tests.contract_cases import BAD_IDS, assert_contract_error
+
+
+@pytest.fixture(scope="module")
+def client():
+    return create_app({"TESTING": True}).test_client()
+
+
+def test_health(client, model):
+    response = client.get("/health")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "model": model.summary}
+
+
+def test_api_predicts_what_the_shared_model_predicts(client, model, good_row):
+    rows = [good_row, {**good_row, "petal_length_cm": 1.2}]
+    response = client.post("/api/predict", json={"instances": rows})
+    assert response.status_code == 200
+    assert response.json == {"predictions": predict(model, rows), "model": model.summary}
+
+
+@pytest.mark.parametrize("bad", BAD_REQUESTS, ids=BAD_IDS)
+def test_bad_requests_get_contract_errors(client, bad):
+    headers = {"Content-Type": bad.content_type} if bad.content_type else {}
+    response = client.open(bad.path, method=bad.method, data=bad.body, headers=headers)
+    assert_contract_error(response.status_code, response.get_json(), bad)
+
+
+def test_form_round_trip_with_csrf_token(client, model):
+    fields = form_fields(client.get("/").data)
+    assert "csrf_token" in fields
+    answer = client.post("/", data=fields)
+    assert answer.status_code == 200
+    defaults = {f["name"]: f["default"] for f in model.metadata["features"]}
+    assert shown_prediction(answer.data).as_prediction() == predict(model, [defaults])[0]
+
+
+def test_form_without_csrf_token_is_refused(client, good_row):
+    answer = client.post("/", data=good_row)
+    assert answer.status_code == 403
+    assert answer.json["error"]["code"] == "csrf_failed"
+
+
+def test_form_shows_field_errors(client):
+    fields = form_fields(client.get("/").data)
+    answer = client.post("/", data={**fields, "sepal_width_cm": "Infinity", "petal_width_cm": ""})
+    assert answer.status_code == 400
+    assert shown_prediction(answer.data) is None
+    assert len(field_errors(answer.data)) == 2
+
+
+def test_form_escapes_what_it_reflects(client):
+    fields = form_fields(client.get("/").data)
+    answer = client.post("/", data={**fields, "sepal_width_cm": "<script>x</script>"})
+    assert b"<script>x" not in answer.data
+
+
+def test_a_missing_secret_key_stops_the_app(monkeypatch):
+    monkeypatch.delenv("FLASK_SECRET_KEY")
+    with pytest.raises(RuntimeError, match="FLASK_SECRET_KEY"):
+        create_app()
+
+
+def test_debug_is_off():
+    assert create_app().debug is False

@@ -1,0 +1,65 @@
+import pytest
+
+from bench.manifest import ManifestError, discover, load, select
+
+MINIMAL = """
+name = "tiny"
+framework = "tiny"
+command = ["{python}", "-m", "tiny", "--port", "{port}"]
+port = 9999
+scenarios = ["api_single"]
+"""
+
+
+def test_the_three_deployments_are_discovered():
+    deployments = {d.name: d for d in discover()}
+    assert {"flask", "django", "streamlit"} <= set(deployments)
+    assert deployments["streamlit"].scenarios == ("ui_session",)
+    assert not deployments["streamlit"].has_api
+    assert deployments["flask"].has_api
+
+
+def test_flask_and_django_are_served_alike():
+    deployments = {d.name: d for d in discover()}
+    flask, django = deployments["flask"], deployments["django"]
+    assert flask.server == django.server == "gunicorn"
+    assert flask.command[:5] == django.command[:5]  # same interpreter, server and settings file
+    for config in ("default", "recommended"):
+        assert flask.environment(config, 1, 2) == django.environment(config, 1, 2)
+
+
+def test_placeholders_are_filled(tmp_path):
+    path = tmp_path / "deployment.toml"
+    path.write_text(MINIMAL + '[configs.default]\nenv = { W = "{gunicorn_recommended_workers}" }\n')
+    tiny = load(path)
+    assert tiny.argv("default", 1234, 2)[-1] == "1234"
+    assert tiny.environment("default", 1234, 2) == {"W": "5"}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("name = ", "cannot read manifest"),
+        (MINIMAL.replace("port = 9999", ""), "missing required key"),
+        (MINIMAL.replace('"api_single"', '"api_triple"'), "unknown scenario"),
+        (MINIMAL.replace("{port}", "{cores}"), "unknown placeholder"),
+        (MINIMAL + '[configs.tuned]\ndescription = "x"\n', "must include 'default'"),
+        (MINIMAL + 'role = "judge"\n', "role must be"),
+    ],
+)
+def test_a_broken_manifest_says_what_is_wrong(tmp_path, text, message):
+    path = tmp_path / "deployment.toml"
+    path.write_text(text)
+    with pytest.raises(ManifestError, match=message):
+        load(path)
+
+
+def test_adding_a_folder_adds_a_deployment(tmp_path):
+    (tmp_path / "tiny").mkdir()
+    (tmp_path / "tiny" / "deployment.toml").write_text(MINIMAL)
+    assert [d.name for d in discover(tmp_path)] == ["tiny"]
+
+
+def test_unknown_names_are_refused():
+    with pytest.raises(ManifestError, match="no deployment named"):
+        select(discover(), ["nope"])
