@@ -1,0 +1,134 @@
+"""The results store: the one schema the runner writes and the report reads.
+
+A run lives in bench/results/<run-id>/:
+
+  results.csv       the tidy table, one row per run, deployment, config, scenario, users,
+                    repetition and metric (COLUMNS below); written atomically, rewritten after
+                    every finished level so an interrupted run keeps what finished
+  run.json          machine, versions, git commit, model, plan, pinning, status, and per
+                    deployment: display name, role, framework version, configs, scenarios,
+                    verification outcome, scenarios not applicable (RunInfo below)
+  verify.csv        deployment, config, check, status, reason
+  inspections.json  what was inspected rather than load-tested (installed packages, probes of
+                    the running servers): see bench/inspect.py and bench/probes.py
+  raw/              each recorded window's per-request log (Locust's request events)
+  logs/             each deployment's and each Locust process's output
+
+bench/results/latest is a symlink to the newest run.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = 1
+COLUMNS = (
+    "run_id",
+    "deployment",
+    "config",
+    "scenario",
+    "users",
+    "repetition",
+    "metric",
+    "value",
+    "unit",
+)
+
+# Metrics of one recorded load window (scenario = api_single | api_batch | form | ui_session).
+# Latency is per interaction: one API call, one form submission, one Streamlit rerun.
+LEVEL_METRICS = {
+    "interactions": "count",
+    "failures": "count",
+    "throughput": "1/s",
+    "latency_p50": "ms",
+    "latency_p90": "ms",
+    "latency_p99": "ms",
+    "latency_p999": "ms",
+    "latency_max": "ms",
+    "latency_mean": "ms",
+    "server_cpu": "%",  # mean over the window; 100 % = one core busy
+    "server_rss_mean": "MiB",  # the server's whole process tree
+    "server_rss_max": "MiB",
+    "server_threads": "count",
+    "server_processes": "count",
+    "loadgen_cpu": "%",  # mean over the window, Locust's processes
+    "loadgen_bound": "bool",  # 1 when the load generator's CPU was saturated
+    "window": "s",
+}
+# Per deployment and config, not per load level: scenario names of their own, users = 0.
+COLD_START = "cold_start"  # metric cold_start_s, one row per sample (repetition = sample)
+CODE_SIZE = "code_size"  # metrics sloc, files, config_lines, template_lines (repetition 0)
+PER_DEPLOYMENT_METRICS = {
+    "cold_start_s": "s",
+    "sloc": "lines",
+    "files": "count",
+    "config_lines": "lines",
+    "template_lines": "lines",
+}
+
+
+@dataclass(frozen=True)
+class Row:
+    run_id: str
+    deployment: str
+    config: str
+    scenario: str
+    users: int
+    repetition: int
+    metric: str
+    value: float
+    unit: str
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write a file so that a reader never sees half of it, even if the writer is killed."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def write_rows(path: Path, rows: Iterable[Row]) -> None:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for row in rows:
+        writer.writerow(asdict(row).values())
+    atomic_write_text(path, buffer.getvalue())
+
+
+def read_rows(path: Path) -> list[Row]:
+    with path.open(newline="") as handle:
+        reader = csv.DictReader(handle)
+        if tuple(reader.fieldnames or ()) != COLUMNS:
+            raise ValueError(f"{path}: columns {reader.fieldnames} are not {list(COLUMNS)}")
+        return [
+            Row(
+                **{
+                    **r,
+                    "users": int(r["users"]),
+                    "repetition": int(r["repetition"]),
+                    "value": float(r["value"]),
+                }
+            )
+            for r in reader
+        ]
+
+
+def write_json(path: Path, data: Mapping[str, Any]) -> None:
+    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+
+
+def point_latest(results_dir: Path, run_dir: Path) -> None:
+    link = results_dir / "latest"
+    tmp = results_dir / ".latest.tmp"
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    tmp.symlink_to(run_dir.name)
+    os.replace(tmp, link)
