@@ -35,8 +35,10 @@ lint: setup
 verify: setup
 	$(PY) -m bench verify
 
+# The report is built even from a partial run (it says so); the exit code is the run's.
 bench: setup
-	$(PY) -m bench run --profile $(PROFILE)
+	$(PY) -m bench run --profile $(PROFILE); status=$$?; \
+	if [ -e bench/results/latest/run.json ]; then $(PY) -m reports || status=1; fi; exit $$status
 
 bench-quick:
 	$(MAKE) bench QUICK=1

@@ -9,8 +9,11 @@ from pathlib import Path
 
 from bench import RESULTS_DIR
 from bench.cli_util import say, sigterm_as_interrupt, table
+from bench.lock import BenchBusy, exclusive
 from bench.manifest import Deployment, ManifestError, discover, select
+from bench.plan import PlanError, load_plan
 from bench.process import DeploymentError, serving, start, stop, wait_healthy
+from bench.runner import run_benchmark
 from bench.verify import CheckResult, verify
 from shared_model.model import ModelIntegrityError, load_model
 
@@ -35,6 +38,15 @@ def main(argv: list[str] | None = None) -> int:
 
     commands.add_parser("list", help="list the deployments the manifests describe")
 
+    bench = commands.add_parser("run", help="measure every deployment and store the results")
+    bench.add_argument("--profile", default="full", help="plan profile from bench/plan.toml")
+    bench.add_argument("--only", nargs="+", metavar="NAME", help="deployments to measure")
+    bench.add_argument(
+        "--corrupt-expected",
+        action="store_true",
+        help="expect wrong predictions (a self-test: every interaction must then fail)",
+    )
+
     args = parser.parse_args(argv)
     sigterm_as_interrupt()
     try:
@@ -43,8 +55,10 @@ def main(argv: list[str] | None = None) -> int:
             return list_deployments(deployments)
         if args.command == "serve":
             return serve_one(select(deployments, [args.name])[0], args.config, args.port)
+        if args.command == "run":
+            return run(args.profile, select(deployments, args.only), args.corrupt_expected)
         return verify_all(select(deployments, args.only))
-    except (ManifestError, ModelIntegrityError) as exc:
+    except (ManifestError, ModelIntegrityError, PlanError, BenchBusy) as exc:
         say(f"error: {exc}")
         return EXIT_USAGE
     except KeyboardInterrupt:
@@ -86,7 +100,18 @@ def serve_one(deployment: Deployment, config: str, port: int | None) -> int:
         stop(running)
 
 
+def run(profile: str, deployments: list[Deployment], corrupt_expected: bool) -> int:
+    plan = load_plan(profile)
+    _, status = run_benchmark(plan, deployments, corrupt_expected=corrupt_expected)
+    return 0 if status == "complete" else EXIT_FAILED
+
+
 def verify_all(deployments: list[Deployment]) -> int:
+    with exclusive(wait=False):
+        return _verify_all(deployments)
+
+
+def _verify_all(deployments: list[Deployment]) -> int:
     model = load_model()
     logs = RESULTS_DIR / "verify-logs"
     results: list[CheckResult] = []

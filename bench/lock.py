@@ -25,7 +25,9 @@ def exclusive(wait: bool = True) -> Iterator[None]:
         except BlockingIOError:
             handle.seek(0)
             holder = handle.read().strip() or "another process"
-            raise BenchBusy(f"another benchmark is running ({holder}); wait for it to finish") from None
+            raise BenchBusy(
+                f"another benchmark is running ({holder}); wait for it to finish"
+            ) from None
         handle.seek(0)
         handle.truncate()
         handle.write(f"pid {os.getpid()}")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import random
+from pathlib import Path
 from typing import Any
 
 from shared_model.model import LoadedModel, predict
@@ -42,6 +44,30 @@ def request_pool(
         rows = instances(model, batch_size, seed=rng.randrange(2**32))
         pool.append({"body": {"instances": rows}, "expected": predict(model, rows)})
     return pool
+
+
+BATCH_SIZES = {"api_single": 1, "api_batch": 100, "form": 1, "ui_session": 1}
+
+
+def write_payload_file(model: LoadedModel, path: Path, corrupt_expected: bool = False) -> None:
+    """The pools every scenario draws from, by batch size, for the load generator to read.
+
+    corrupt_expected makes every expected answer name the wrong class: a self-test of the
+    scenarios' checks, under which every interaction must fail.
+    """
+    pools = {}
+    for batch_size in sorted(set(BATCH_SIZES.values())):
+        pool = request_pool(model, batch_size)
+        if corrupt_expected:
+            for item in pool:
+                item["expected"] = [_wrong_class(p, model.classes) for p in item["expected"]]
+        pools[str(batch_size)] = pool
+    path.write_text(json.dumps(pools))
+
+
+def _wrong_class(prediction: dict[str, Any], classes: list[str]) -> dict[str, Any]:
+    wrong = (prediction["class_id"] + 1) % len(classes)
+    return {**prediction, "class_id": wrong, "label": classes[wrong]}
 
 
 def same_predictions(

@@ -110,6 +110,7 @@ class StreamlitSession:
             self.ws.send_binary(message.SerializeToString())
             run = self._read_until_finished()
         except (OSError, websocket.WebSocketException) as exc:
+            self.close()  # a broken session is not reused: the caller reconnects
             raise StreamlitProtocolError(f"websocket failed during a script run: {exc}") from exc
         run.seconds = time.perf_counter() - started
         return run

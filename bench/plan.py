@@ -1,0 +1,67 @@
+"""Plans are data: profiles in bench/plan.toml, checked before anything starts."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+PLAN_PATH = Path(__file__).resolve().parent / "plan.toml"
+
+
+class PlanError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Plan:
+    profile: str
+    levels: tuple[int, ...]
+    window_s: float
+    warmup_s: float
+    repetitions: int
+    cold_starts: int
+    configs: tuple[str, ...] | None  # None: every config a manifest declares
+
+    def configs_for(self, declared: list[str]) -> list[str]:
+        return [c for c in declared if self.configs is None or c in self.configs]
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def load_plan(profile: str, path: Path = PLAN_PATH) -> Plan:
+    try:
+        profiles = tomllib.loads(path.read_text())["profiles"]
+    except (OSError, tomllib.TOMLDecodeError, KeyError) as exc:
+        raise PlanError(f"{path}: cannot read plan profiles: {exc}") from exc
+    if profile not in profiles:
+        raise PlanError(f"{path}: no profile {profile!r}; it has {sorted(profiles)}")
+    data = profiles[profile]
+    try:
+        plan = Plan(
+            profile=profile,
+            levels=tuple(int(n) for n in data["levels"]),
+            window_s=float(data["window_s"]),
+            warmup_s=float(data.get("warmup_s", 0)),
+            repetitions=int(data.get("repetitions", 1)),
+            cold_starts=int(data.get("cold_starts", 1)),
+            configs=None if data.get("configs", "all") == "all" else tuple(data["configs"]),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PlanError(f"{path}: profile {profile!r}: {exc!r}") from exc
+    _check(plan, path)
+    return plan
+
+
+def _check(plan: Plan, path: Path) -> None:
+    problems = []
+    if not plan.levels or any(n < 1 for n in plan.levels):
+        problems.append("levels must be one or more positive user counts")
+    if plan.window_s <= 0 or plan.warmup_s < 0:
+        problems.append("window_s must be > 0 and warmup_s >= 0")
+    if plan.repetitions < 1 or plan.cold_starts < 0:
+        problems.append("repetitions must be >= 1 and cold_starts >= 0")
+    if problems:
+        raise PlanError(f"{path}: profile {plan.profile!r}: " + "; ".join(problems))

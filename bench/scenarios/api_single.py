@@ -1,0 +1,26 @@
+"""One instance per call to POST /api/predict; every answer checked against predict()."""
+
+from locust import FastHttpUser, task
+
+from bench.payloads import same_predictions
+from bench.scenarios.support import payloads
+
+JSON = {"Content-Type": "application/json"}
+
+
+class ApiUser(FastHttpUser):
+    batch_size = 1
+
+    def on_start(self) -> None:
+        self.requests = payloads(self.batch_size)
+
+    @task
+    def predict(self) -> None:
+        item = next(self.requests)
+        with self.client.post(
+            "/api/predict", data=item["encoded"], headers=JSON, name="predict", catch_response=True
+        ) as response:
+            if response.status_code != 200:
+                response.failure(f"status {response.status_code}")
+            elif not same_predictions(response.json()["predictions"], item["expected"]):
+                response.failure("wrong prediction")

@@ -1,0 +1,37 @@
+import pytest
+
+from bench.plan import PlanError, load_plan
+
+
+def test_the_shipped_profiles_load():
+    full, quick = load_plan("full"), load_plan("quick")
+    assert full.repetitions >= 3 and len(full.levels) >= 4
+    assert quick.repetitions == 1 and len(quick.levels) == 2
+    assert full.configs is None and quick.configs == ("default",)
+
+
+def test_configs_filter_what_a_manifest_declares():
+    assert load_plan("quick").configs_for(["default", "recommended"]) == ["default"]
+    assert load_plan("full").configs_for(["default", "no_gc"]) == ["default", "no_gc"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[profiles.x]\nlevels = [1]\n", "window_s"),
+        ("[profiles.x]\nlevels = []\nwindow_s = 1\n", "levels must be"),
+        ("[profiles.x]\nlevels = [1]\nwindow_s = 0\n", "window_s must be"),
+        ("[profiles.x]\nlevels = [1]\nwindow_s = 1\nrepetitions = 0\n", "repetitions must be"),
+        ("[profiles.x\n", "cannot read"),
+    ],
+)
+def test_a_broken_plan_says_what_is_wrong(tmp_path, text, message):
+    path = tmp_path / "plan.toml"
+    path.write_text(text)
+    with pytest.raises(PlanError, match=message):
+        load_plan("x", path)
+
+
+def test_an_unknown_profile_names_the_known_ones():
+    with pytest.raises(PlanError, match="quick"):
+        load_plan("fastest")
