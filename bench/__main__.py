@@ -41,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     bench = commands.add_parser("run", help="measure every deployment and store the results")
     bench.add_argument("--profile", default="full", help="plan profile from bench/plan.toml")
     bench.add_argument("--only", nargs="+", metavar="NAME", help="deployments to measure")
+    bench.add_argument("--wait", action="store_true", help="wait for a running benchmark to end")
     bench.add_argument(
         "--corrupt-expected",
         action="store_true",
@@ -56,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             return serve_one(select(deployments, [args.name])[0], args.config, args.port)
         if args.command == "run":
-            return run(args.profile, select(deployments, args.only), args.corrupt_expected)
+            only = select(deployments, args.only)
+            return run(args.profile, only, args.corrupt_expected, args.wait)
         return verify_all(select(deployments, args.only))
     except (ManifestError, ModelIntegrityError, PlanError, BenchBusy) as exc:
         say(f"error: {exc}")
@@ -100,9 +102,11 @@ def serve_one(deployment: Deployment, config: str, port: int | None) -> int:
         stop(running)
 
 
-def run(profile: str, deployments: list[Deployment], corrupt_expected: bool) -> int:
+def run(profile: str, deployments: list[Deployment], corrupt_expected: bool, wait: bool) -> int:
     plan = load_plan(profile)
-    _, status = run_benchmark(plan, deployments, corrupt_expected=corrupt_expected)
+    _, status = run_benchmark(
+        plan, deployments, corrupt_expected=corrupt_expected, wait_for_lock=wait
+    )
     return 0 if status == "complete" else EXIT_FAILED
 
 

@@ -10,9 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from bench.sampler import Sample, cpu_percent
+from bench.scenarios import INTERACTIONS
 
-# The request names that are one user interaction; others ("page load", "connect") are set-up.
-INTERACTIONS = frozenset({"predict", "submit", "rerun"})
 # Locust warns at 90 % CPU: past that its own latency figures are not to be trusted.
 LOADGEN_BOUND_PERCENT = 90.0
 
@@ -52,10 +51,12 @@ def read_request_log(path: Path) -> list[Request]:
 
 
 def recorded_window(requests: list[Request], warmup_s: float, window_s: float) -> Window:
-    """The window starts `warmup_s` after the first request was sent."""
-    if not requests:
-        raise ValueError("the load generator logged no request")
-    start = min(r.start for r in requests) + warmup_s
+    """The window starts `warmup_s` after the first interaction was sent: set-up such as a
+    Streamlit session's first run (which loads the model) is not load."""
+    starts = [r.start for r in requests if r.name in INTERACTIONS]
+    if not starts:
+        raise ValueError("the load generator logged no interaction")
+    start = min(starts) + warmup_s
     return Window(start, start + window_s)
 
 

@@ -714,8 +714,9 @@ def code_files(deployment: Deployment) -> list[Path]:
         matches = {p for p in matches if _countable(p)}
         if not matches:
             raise CodeSizeError(
-                f"{deployment.name}: code_files pattern {pattern!r} matches no file under "
-                f"{deployment.folder}"
+                f"{deployment.name}: code_files pattern {pattern!r} matches no countable file "
+                f"under {deployment.folder} (shared_model/, {MANIFEST_NAME} and __pycache__ "
+                "are never counted); fix the pattern in its manifest"
             )
         found |= matches
     return sorted(found)
@@ -736,7 +737,7 @@ def code_size(deployment: Deployment) -> dict[str, float]:
       config_lines    configuration: files named *.toml, *.cfg, *.ini, *.yaml, *.yml, and the
                       Python files gunicorn.conf.py and settings.py (Django's settings);
                       counted as pygount's source lines (code and string-only lines; not
-                      comments, docstrings or blank lines)
+                      comments, docstrings, blank lines or lines holding only brackets)
       template_lines  templates: *.html, *.htm, *.jinja, *.jinja2, *.j2; every non-blank line
       sloc            everything else (the Python code): pygount's source lines, as above
       files           the number of files counted, of all three classes

@@ -15,7 +15,7 @@ import psutil
 
 from bench import PROJECT_ROOT
 from bench.manifest import project_pythonpath
-from bench.scenarios import PAYLOADS_ENV, REQUEST_LOG_ENV
+from bench.scenarios import PAYLOADS_ENV, REQUEST_LOG_ENV, WINDOW_ENV
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 
@@ -42,12 +42,18 @@ def start_locust(
     scenario: str,
     host: str,
     users: int,
-    run_time_s: float,
+    warmup_s: float,
+    window_s: float,
+    max_run_time_s: float,
     out_prefix: Path,
     cores: Sequence[int],
     payload_file: Path,
 ) -> LocustRun:
-    """Start `locust --headless` for one level; all users start within a second."""
+    """Start `locust --headless` for one level; all users start within a second.
+
+    Locust stops itself when the window after the first interaction is over; max_run_time_s
+    only bounds a run whose users never get going.
+    """
     request_log = out_prefix.with_suffix(".requests.csv")
     output_log = out_prefix.with_suffix(".locust.log")
     env = {
@@ -55,11 +61,12 @@ def start_locust(
         "PYTHONPATH": project_pythonpath(),
         REQUEST_LOG_ENV: str(request_log),
         PAYLOADS_ENV: str(payload_file),
+        WINDOW_ENV: f"{warmup_s},{window_s}",
     }
     argv = [
         sys.executable, "-m", "locust", "-f", str(locustfile(scenario)), "--headless",
         "--host", host, "--users", str(users), "--spawn-rate", str(users),
-        "--run-time", f"{run_time_s:.0f}s", "--stop-timeout", "5",
+        "--run-time", f"{max_run_time_s:.0f}s",
         "--csv", str(out_prefix), "--only-summary", "--loglevel", "WARNING",
     ]  # fmt: skip
     with output_log.open("wb") as log:

@@ -33,6 +33,10 @@ class ServerConfig:
     description: str
     args: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
+    # Replaces the deployment's command (e.g. a diagnostic launcher); None keeps it.
+    command: tuple[str, ...] | None = None
+    # Measured to explain a figure, not a way to serve the framework: the report keeps it apart.
+    diagnostic: bool = False
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,9 @@ class Deployment:
 
     def argv(self, config: str, port: int, server_cores: int) -> list[str]:
         values = placeholder_values(port, server_cores)
-        return [part.format(**values) for part in (*self.command, *self.configs[config].args)]
+        chosen = self.configs[config]
+        command = chosen.command or self.command
+        return [part.format(**values) for part in (*command, *chosen.args)]
 
     def environment(self, config: str, port: int, server_cores: int) -> dict[str, str]:
         values = placeholder_values(port, server_cores)
@@ -131,10 +137,12 @@ def _deployment(folder: Path, data: dict[str, Any]) -> Deployment:
             description=str(cfg.get("description", "")),
             args=tuple(str(a) for a in cfg.get("args", ())),
             env={str(k): str(v) for k, v in cfg.get("env", {}).items()},
+            command=tuple(str(p) for p in cfg["command"]) if "command" in cfg else None,
+            diagnostic=bool(cfg.get("diagnostic", False)),
         )
         for name, cfg in data.get("configs", {"default": {}}).items()
     }
-    if "default" not in configs:
+    if "default" not in configs or configs["default"].diagnostic:
         raise ValueError("configs must include 'default' (the framework's own defaults)")
     deployment = Deployment(
         name=str(data["name"]),

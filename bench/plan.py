@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.manifest import Deployment
+
 PLAN_PATH = Path(__file__).resolve().parent / "plan.toml"
 
 
@@ -23,9 +25,19 @@ class Plan:
     repetitions: int
     cold_starts: int
     configs: tuple[str, ...] | None  # None: every config a manifest declares
+    # Diagnostic configs (see manifests) run only at these levels; () leaves them out.
+    diagnostic_levels: tuple[int, ...] = ()
 
-    def configs_for(self, declared: list[str]) -> list[str]:
-        return [c for c in declared if self.configs is None or c in self.configs]
+    def configs_for(self, deployment: Deployment) -> list[str]:
+        return [
+            name
+            for name, config in deployment.configs.items()
+            if (self.configs is None or name in self.configs)
+            and (not config.diagnostic or self.diagnostic_levels)
+        ]
+
+    def levels_for(self, deployment: Deployment, config: str) -> tuple[int, ...]:
+        return self.diagnostic_levels if deployment.configs[config].diagnostic else self.levels
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -48,6 +60,7 @@ def load_plan(profile: str, path: Path = PLAN_PATH) -> Plan:
             repetitions=int(data.get("repetitions", 1)),
             cold_starts=int(data.get("cold_starts", 1)),
             configs=None if data.get("configs", "all") == "all" else tuple(data["configs"]),
+            diagnostic_levels=tuple(int(n) for n in data.get("diagnostic_levels", ())),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise PlanError(f"{path}: profile {profile!r}: {exc!r}") from exc

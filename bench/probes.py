@@ -15,6 +15,7 @@ run_probes(running, model, tmp_dir) ->
         "completion_seconds": [float | None], # per client, when its answer was complete
         "statuses": [int | None],
         "server_processes": int,
+        "settle_seconds": float,              # waited for the server to finish starting
         "evidence": str},
      "security": {
         "csrf_refused": bool | None, "csrf_status": int | None,   # None: no "form" scenario
@@ -39,6 +40,7 @@ from __future__ import annotations
 import contextlib
 import html
 import json
+import re
 import secrets
 import select
 import shutil
@@ -62,6 +64,10 @@ from shared_model.model import MODEL_NAME, LoadedModel
 TIMEOUT_S = 10
 CHUNKS = 10  # pieces of the slow request; the last goes out request_seconds after the first
 POLL_S = 0.005
+# The server has finished starting when its processes use less than this much CPU.
+SETTLE_IDLE_CPU = 10.0  # % of one core, whole process tree, over SETTLE_WINDOW_S
+SETTLE_WINDOW_S = 0.25
+SETTLE_TIMEOUT_S = 30.0
 SECURITY_HEADERS = (
     "X-Content-Type-Options",
     "X-Frame-Options",
@@ -82,9 +88,12 @@ DEBUG_MARKERS = (
 )
 XSS_PAYLOAD = "<script>alert(1)</script>"
 FOREIGN_ORIGIN = "http://evil.example"
-# What load_model() writes when the checksum does not match (shared_model/model.py).
-REFUSAL_MARKERS = ("sha256", "refusing to load")
-GUNICORN_TAMPER_TIMEOUT_S = 10
+# Words of load_model()'s message when the checksum does not match (shared_model/model.py);
+# single words, because Streamlit's log wraps its tracebacks at word boundaries.
+REFUSAL_MARKERS = ("sha256", "refusing")
+# A cap only: the wait ends as soon as the process exits or its log shows the refusal.
+GUNICORN_TAMPER_TIMEOUT_S = 20
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 def run_probes(running: RunningDeployment, model: LoadedModel, tmp_dir: Path) -> dict[str, Any]:
@@ -147,15 +156,44 @@ def probe_concurrency(
         request[i * len(request) // CHUNKS : (i + 1) * len(request) // CHUNKS]
         for i in range(CHUNKS)
     ]
+    settled = wait_until_idle(running)
     budget = clients * request_seconds + TIMEOUT_S
-    slow = [_connect(running.port, budget) for _ in range(clients)]
-    started = time.monotonic()
+    slow: list[_SlowClient] = []
     try:
+        for _ in range(clients):
+            slow.append(_connect(running.port, budget))
+        started = time.monotonic()
         _drive(running, slow, pieces, request_seconds, started + budget)
     finally:
         for client in slow:
             client.sock.close()
-    return _concurrency_result(running, slow, started, clients, request_seconds)
+    result = _concurrency_result(running, slow, started, clients, request_seconds)
+    return {**result, "settle_seconds": round(settled, 2)}
+
+
+def wait_until_idle(running: RunningDeployment, timeout_s: float = SETTLE_TIMEOUT_S) -> float:
+    """Wait until the server's processes use under SETTLE_IDLE_CPU % of a core; return seconds.
+
+    gunicorn is healthy as soon as one worker answers while the others may still be importing
+    the app: a probe sent then would count a booting worker as one that cannot take a request.
+    """
+    started = time.monotonic()
+    while time.monotonic() - started < timeout_s:
+        procs = running.tree()
+        before = {p.pid: _cpu_seconds(p) for p in procs}
+        time.sleep(SETTLE_WINDOW_S)
+        used = sum(_cpu_seconds(p) - before[p.pid] for p in procs)
+        if used / SETTLE_WINDOW_S * 100 < SETTLE_IDLE_CPU:
+            break
+    return time.monotonic() - started
+
+
+def _cpu_seconds(proc: psutil.Process) -> float:
+    try:
+        times = proc.cpu_times()
+    except psutil.Error:
+        return 0.0  # gone: it adds nothing
+    return times.user + times.system
 
 
 def _connect(port: int, timeout_s: float) -> _SlowClient:
@@ -442,7 +480,7 @@ def _listening(running: RunningDeployment) -> tuple[bool, list[str], str]:
                 if listening:
                     found.add((conn.laddr.ip, conn.laddr.port, proc.pid))
     loopback = bool(found) and all(ip in ("127.0.0.1", "::1") for ip, _, _ in found)
-    shown = sorted(f"{ip}:{port}" for ip, port, _ in found)
+    shown = sorted({f"{ip}:{port}" for ip, port, _ in found})
     note = (
         f"listening sockets of the {len(running.tree())} server process(es): "
         f"{', '.join(f'{ip}:{port} (pid {pid})' for ip, port, pid in sorted(found)) or 'none'}"
@@ -499,9 +537,8 @@ def probe_tampered_model(deployment: Deployment, tmp_dir: Path) -> dict[str, Any
         )
     finally:
         stop(running)
-    log = running.log_path.read_text(errors="replace") if running.log_path.exists() else ""
-    says_why = all(marker in log for marker in REFUSAL_MARKERS)
-    why = next((line.strip() for line in log.splitlines() if "sha256" in line), "")
+    why = refusal_message(_log_text(running))
+    says_why = bool(why)
     return {
         "tampered_model_refused": not served and says_why,
         "healthy": healthy,
@@ -513,6 +550,35 @@ def probe_tampered_model(deployment: Deployment, tmp_dir: Path) -> dict[str, Any
             + (f"says: {why[:240]}" if says_why else "does not name the sha256 mismatch")
         ),
     }
+
+
+def _log_text(running: RunningDeployment) -> str:
+    """The deployment's log without colour codes (Streamlit colours its tracebacks)."""
+    try:
+        return ANSI_ESCAPE.sub("", running.log_path.read_text(errors="replace"))
+    except OSError:
+        return ""
+
+
+def refusal_message(log: str) -> str:
+    """The model's refusal as the log states it, or "" when it does not.
+
+    That is the message of the last ModelIntegrityError, re-joined when the log wrapped it
+    (Streamlit prints tracebacks wrapped and boxed), and only if it names the sha256 and the
+    refusal: the source lines a traceback quotes do not count.
+    """
+    lines = log.splitlines()
+    starts = [i for i, line in enumerate(lines) if "ModelIntegrityError:" in line]
+    if not starts:
+        return ""
+    message = []
+    for line in lines[starts[-1] : starts[-1] + 8]:
+        if not line.strip():
+            break
+        message.append(line.strip(" │"))
+    text = " ".join(" ".join(message).split())
+    text = text[text.index("ModelIntegrityError:") :]
+    return text if all(marker in text for marker in REFUSAL_MARKERS) else ""
 
 
 def _tampered_copy(folder: Path) -> Path:
@@ -543,8 +609,7 @@ def _wait_healthy_or_refused(running: RunningDeployment, timeout_s: float) -> tu
     while time.monotonic() - started < timeout_s:
         if running.process.poll() is not None:
             break
-        log = running.log_path.read_text(errors="replace") if running.log_path.exists() else ""
-        if all(marker in log for marker in REFUSAL_MARKERS):
+        if refusal_message(_log_text(running)):
             break
         with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=1) as response:
             if response.status == 200:

@@ -206,9 +206,8 @@ def deployment_entry(d: Deployment, plan: Plan, packages: dict[str, str]) -> dic
         "server_version": packages.get(d.server, "?"),
         "scenarios": list(d.scenarios),
         "not_applicable": [s for s in SCENARIOS if s not in d.scenarios],
-        "configs": {
-            name: d.configs[name].description for name in plan.configs_for(list(d.configs))
-        },
+        "configs": {name: d.configs[name].description for name in plan.configs_for(d)},
+        "diagnostic_configs": [name for name in plan.configs_for(d) if d.configs[name].diagnostic],
         "notes": d.notes,
         "verified": False,
         "verify_failures": [],
@@ -285,9 +284,9 @@ def measure(run: Run, deployments: list[Deployment]) -> None:
         (rep, d, config)
         for rep in range(1, plan.repetitions + 1)
         for d in rotated(deployments, rep - 1)
-        for config in plan.configs_for(list(d.configs))
+        for config in plan.configs_for(d)
     ]
-    run.levels_total = sum(len(d.scenarios) * len(plan.levels) for _, d, _ in work)
+    run.levels_total = sum(len(d.scenarios) * len(plan.levels_for(d, c)) for _, d, c in work)
     run.measure_started = time.monotonic()
     for rep, d, config in work:
         measure_deployment(run, d, config, rep)
@@ -305,7 +304,7 @@ def measure_deployment(run: Run, d: Deployment, config: str, rep: int) -> None:
     running: RunningDeployment | None = None
     try:
         for scenario in d.scenarios:
-            for users in run.plan.levels:
+            for users in run.plan.levels_for(d, config):
                 run.levels_done += 1
                 progress(run, d, config, scenario, users, rep)
                 if running is None or running.process.poll() is not None:
@@ -351,17 +350,17 @@ def measure_level(
 ) -> None:
     plan, d, config = run.plan, running.deployment, running.config
     prefix = run.run_dir / "raw" / f"{d.name}-{config}-{scenario}-u{users}-r{rep}"
-    run_time = plan.warmup_s + plan.window_s + 1
+    # Set-up (a Streamlit session's first run loads the model) may take up to a start-up.
+    max_run_time = d.startup_timeout_s + plan.warmup_s + plan.window_s + 5
     locust = start_locust(
-        scenario, running.base_url, users, run_time, prefix, run.loadgen_cores, run.payload_file
-    )
+        scenario, running.base_url, users, plan.warmup_s, plan.window_s, max_run_time, prefix,
+        run.loadgen_cores, run.payload_file,
+    )  # fmt: skip
     try:
         with TreeSampler(running.tree) as server, TreeSampler(locust.tree) as loadgen:
-            wait_locust(locust, timeout_s=run_time + 60)
+            wait_locust(locust, timeout_s=max_run_time + 30)
     except subprocess.TimeoutExpired:
-        run.fail_level(
-            d, config, scenario, users, rep, "Locust did not stop within 60 s of its run time"
-        )
+        run.fail_level(d, config, scenario, users, rep, "Locust did not stop after its run time")
         return
     finally:
         kill_locust(locust)

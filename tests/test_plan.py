@@ -1,5 +1,6 @@
 import pytest
 
+from bench.manifest import discover
 from bench.plan import PlanError, load_plan
 
 
@@ -11,8 +12,14 @@ def test_the_shipped_profiles_load():
 
 
 def test_configs_filter_what_a_manifest_declares():
-    assert load_plan("quick").configs_for(["default", "recommended"]) == ["default"]
-    assert load_plan("full").configs_for(["default", "no_gc"]) == ["default", "no_gc"]
+    deployments = {d.name: d for d in discover()}
+    streamlit, flask = deployments["streamlit"], deployments["flask"]
+    quick, full = load_plan("quick"), load_plan("full")
+    assert quick.configs_for(flask) == ["default"]
+    assert full.configs_for(flask) == ["default", "recommended"]
+    assert "diag_nodelay" in full.configs_for(streamlit)
+    assert full.levels_for(streamlit, "diag_nodelay") == full.diagnostic_levels
+    assert full.levels_for(streamlit, "no_gc") == full.levels
 
 
 @pytest.mark.parametrize(

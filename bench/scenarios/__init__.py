@@ -6,3 +6,7 @@ REQUEST_LOG_ENV = "BENCH_REQUEST_LOG"
 # A JSON file of request bodies with their expected answers (bench.payloads.write_payload_file),
 # so that Locust neither imports the model nor spends CPU on it.
 PAYLOADS_ENV = "BENCH_PAYLOADS"
+# "warmup_s,window_s": Locust stops itself once the window after the first interaction is over.
+WINDOW_ENV = "BENCH_WINDOW"
+# The request names that are one user interaction; others ("page load", "connect") are set-up.
+INTERACTIONS = frozenset({"predict", "submit", "rerun"})

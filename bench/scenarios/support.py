@@ -11,6 +11,7 @@ import itertools
 import json
 import os
 import random
+import time
 from collections.abc import Iterator
 from functools import cache
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 import gevent
 from locust import events
 
-from bench.scenarios import PAYLOADS_ENV, REQUEST_LOG_ENV
+from bench.scenarios import INTERACTIONS, PAYLOADS_ENV, REQUEST_LOG_ENV, WINDOW_ENV
 
 _offsets = random.Random(20220222)
 
@@ -64,6 +65,23 @@ def _open_request_log() -> Any:
 _log = _open_request_log()
 
 
+_environment: Any = None
+_stop_scheduled = False
+
+
+@events.request.add_listener
+def _stop_after_the_window(name: str, start_time: float = 0.0, **_: Any) -> None:
+    """Quit once warm-up and window have passed since the first interaction was sent."""
+    global _stop_scheduled
+    if _stop_scheduled or name not in INTERACTIONS or not os.environ.get(WINDOW_ENV):
+        return
+    _stop_scheduled = True
+    warmup_s, window_s = (float(x) for x in os.environ[WINDOW_ENV].split(","))
+    # Requests in flight at the end of the window are let finish (they end inside it or not).
+    delay = max(0.0, start_time + warmup_s + window_s + 0.5 - time.time())
+    gevent.spawn_later(delay, _environment.runner.quit)
+
+
 @events.request.add_listener
 def _log_request(
     name: str, response_time: float, exception: Any, start_time: float = 0.0, **_: Any
@@ -77,7 +95,9 @@ def _log_request(
 
 
 @events.init.add_listener
-def _prepare(**_: Any) -> None:
+def _prepare(environment: Any, **_: Any) -> None:
+    global _environment
+    _environment = environment
     _pools()
     # Imports and file reads above block gevent's loop before it first runs; its cached clock
     # would then end Locust's --run-time that much too early.
