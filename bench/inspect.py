@@ -165,6 +165,7 @@ def _import_names() -> dict[str, tuple[str, ...]]:
 
 
 def installed(name: str) -> Installed | None:
+    """The installed distribution of that name, or None when it is not installed."""
     try:
         dist = metadata.distribution(name)
     except metadata.PackageNotFoundError:

@@ -27,6 +27,10 @@ class Plan:
     configs: tuple[str, ...] | None  # None: every config a manifest declares
     # Diagnostic configs (see manifests) run only at these levels; () leaves them out.
     diagnostic_levels: tuple[int, ...] = ()
+    # Probe every non-diagnostic config a manifest declares, or only those this plan measures.
+    probe_all_configs: bool = True
+    # Start each deployment once more on a tampered model artifact (it must refuse it).
+    tampered_model_probe: bool = True
 
     def configs_for(self, deployment: Deployment) -> list[str]:
         return [
@@ -35,6 +39,10 @@ class Plan:
             if (self.configs is None or name in self.configs)
             and (not config.diagnostic or self.diagnostic_levels)
         ]
+
+    def probe_configs_for(self, deployment: Deployment) -> list[str]:
+        chosen = deployment.configs if self.probe_all_configs else self.configs_for(deployment)
+        return [name for name in chosen if not deployment.configs[name].diagnostic]
 
     def levels_for(self, deployment: Deployment, config: str) -> tuple[int, ...]:
         return self.diagnostic_levels if deployment.configs[config].diagnostic else self.levels
@@ -61,6 +69,8 @@ def load_plan(profile: str, path: Path = PLAN_PATH) -> Plan:
             cold_starts=int(data.get("cold_starts", 1)),
             configs=None if data.get("configs", "all") == "all" else tuple(data["configs"]),
             diagnostic_levels=tuple(int(n) for n in data.get("diagnostic_levels", ())),
+            probe_all_configs=data.get("probe_configs", "all") == "all",
+            tampered_model_probe=bool(data.get("tampered_model_probe", True)),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise PlanError(f"{path}: profile {profile!r}: {exc!r}") from exc

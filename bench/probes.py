@@ -30,9 +30,11 @@ run_probes(running, model, tmp_dir) ->
         "evidence": {key: str}}}
 
 probe_tampered_model(deployment, tmp_dir) starts the deployment on a corrupted copy of the
-model and answers {"tampered_model_refused": bool, "evidence": str, "healthy": bool,
-"exit_code": int | None, "log_excerpt": str}; bench.inspect.build_inspections() copies its
-verdict into every config's "security".
+model (its own start, per deployment, not per config) and answers
+    {"tampered_model_refused": bool, "evidence": str, "healthy": bool,
+     "exit_code": int | None,                 # None: still running when the probe stopped it
+     "log_excerpt": str}
+bench.inspect.build_inspections() copies its verdict into every config's "security".
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ from bench.manifest import Deployment
 from bench.pages import form_fields, shown_prediction
 from bench.process import HOST, DeploymentError, RunningDeployment, start, stop
 from bench.streamlit_client import SUBPROTOCOLS, StreamlitProtocolError, StreamlitSession
-from shared_model.model import MODEL_NAME, LoadedModel
+from shared_model.model import ARTIFACT_DIR, MODEL_NAME, LoadedModel
 
 TIMEOUT_S = 10
 CHUNKS = 10  # pieces of the slow request; the last goes out request_seconds after the first
@@ -366,7 +368,7 @@ def probe_security(
         refused, evidence["cross_origin_websocket_refused"] = None, "no 'ui_session' scenario"
     result["cross_origin_websocket_refused"] = refused
     result["tampered_model_refused"] = None
-    evidence["tampered_model_refused"] = "probed separately: probe_tampered_model()"
+    evidence["tampered_model_refused"] = "not probed with the others: probe_tampered_model()"
     result["evidence"] = evidence
     if evidence_dir is not None:
         _keep(evidence_dir / f"{running.deployment.name}-{running.config}-security", bodies)
@@ -535,6 +537,7 @@ def probe_tampered_model(deployment: Deployment, tmp_dir: Path) -> dict[str, Any
             if healthy
             else (False, "never answered its health path")
         )
+        exit_code = running.process.poll()  # None: still running when the probe stopped it
     finally:
         stop(running)
     why = refusal_message(_log_text(running))
@@ -542,11 +545,16 @@ def probe_tampered_model(deployment: Deployment, tmp_dir: Path) -> dict[str, Any
     return {
         "tampered_model_refused": not served and says_why,
         "healthy": healthy,
-        "exit_code": running.process.returncode,
+        "exit_code": exit_code,
         "log_excerpt": why[:400],
         "evidence": (
             f"one byte of {MODEL_NAME}.skops flipped; after {waited:.1f} s: {served_note}; "
-            f"exit code {running.process.returncode}; the log "
+            + (
+                "still running, stopped by the probe"
+                if exit_code is None
+                else f"it exited by itself with code {exit_code}"
+            )
+            + "; the log "
             + (f"says: {why[:240]}" if says_why else "does not name the sha256 mismatch")
         ),
     }
@@ -582,8 +590,7 @@ def refusal_message(log: str) -> str:
 
 
 def _tampered_copy(folder: Path) -> Path:
-    from shared_model.model import ARTIFACT_DIR
-
+    """A copy of the model's artifacts with one byte of the model flipped."""
     if folder.exists():
         shutil.rmtree(folder)
     shutil.copytree(ARTIFACT_DIR, folder)

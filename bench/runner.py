@@ -24,14 +24,18 @@ from typing import Any
 import requests
 
 from bench import RESULTS_DIR, environment, lock
+from bench.answers import same_predictions
 from bench.cli_util import say
 from bench.collect import failure_kinds, level_metrics, read_request_log, recorded_window
+from bench.inspect import CodeSizeError, build_inspections, code_size, inspect_packages
 from bench.loadgen import kill_locust, start_locust, wait_locust
 from bench.manifest import SCENARIOS, Deployment
-from bench.payloads import canonical_instances, same_predictions, write_payload_file
+from bench.payloads import canonical_instances, write_payload_file
 from bench.plan import Plan
+from bench.probes import probe_tampered_model, run_probes
 from bench.process import DeploymentError, RunningDeployment, split_cores, start, stop, wait_healthy
 from bench.results import (
+    CODE_SIZE,
     COLD_START,
     LEVEL_METRICS,
     SCHEMA_VERSION,
@@ -43,7 +47,7 @@ from bench.results import (
 )
 from bench.sampler import TreeSampler
 from bench.streamlit_client import StreamlitProtocolError, StreamlitSession
-from bench.verify import verify
+from bench.verify import CheckResult, verify
 from shared_model.model import LoadedModel, load_model, predict
 
 # Locust's start-up and shutdown and server restarts around each window: the first guess of the
@@ -231,13 +235,18 @@ def serving(run: Run, d: Deployment, config: str, label: str) -> Iterator[Runnin
 
 
 def verify_and_probe(run: Run) -> list[Deployment]:
+    """Verify every deployment and probe the ones that pass; store inspections and code size."""
+    say("inspecting the installed frameworks ...")
+    packages = inspect_packages(run.deployments)
+    probes: dict[str, dict[str, Any]] = {}
+    tampered: dict[str, Any] = {}
     verified = []
     for d in run.deployments:
+        record_code_size(run, d)
         say(f"verifying {d.display_name} ...")
         entry = run.deployment_info(d)
         try:
-            with serving(run, d, "default", "verify") as running:
-                results = verify(running, run.model)
+            results = first_start(run, d, probes)
         except DeploymentError as exc:
             results = []
             entry["verify_failures"].append(
@@ -263,9 +272,60 @@ def verify_and_probe(run: Run) -> list[Deployment]:
         )
         if entry["verified"]:
             verified.append(d)
+            probes.setdefault(d.name, {}).update(probe_other_configs(run, d))
+            if run.plan.tampered_model_probe:
+                say(f"  probing {d.name} with a tampered model artifact ...")
+                tampered[d.name] = probe_tampered_model(
+                    d, run.run_dir / "probes" / d.name / "tampered"
+                )
     write_verify_csv(run)
+    write_json(run.run_dir / "inspections.json", build_inspections(packages, probes, tampered))
     run.save_info()
     return verified
+
+
+def record_code_size(run: Run, d: Deployment) -> None:
+    try:
+        run.add(d, "default", CODE_SIZE, 0, 0, code_size(d))
+    except CodeSizeError as exc:
+        run.info["notes"].append(f"code size of {d.name} not measured: {exc}")
+
+
+def probe_other_configs(run: Run, d: Deployment) -> dict[str, Any]:
+    """Concurrency and security probes of the configurations besides the default (which
+    first_start probed), one server start each."""
+    results = {}
+    for config in run.plan.probe_configs_for(d):
+        if config == "default":
+            continue
+        say(f"  probing {d.name}/{config} (concurrency, security) ...")
+        try:
+            with serving(run, d, config, "probe") as running:
+                results[config] = run_probes(
+                    running, run.model, run.run_dir / "probes" / d.name / config
+                )
+        except DeploymentError as exc:
+            run.info["notes"].append(f"{d.name}/{config} not probed: {exc}")
+    return results
+
+
+def first_start(run: Run, d: Deployment, probes: dict[str, Any]) -> list[CheckResult]:
+    """Spawn the deployment (its first cold-start sample), verify it while it runs, and if it
+    passes, probe its default configuration on the same server."""
+    log_path = run.run_dir / "logs" / f"{d.name}-default-verify.log"
+    running = start(d, cores=run.server_cores, log_path=log_path)
+    try:
+        seconds = first_correct_prediction(running, run.model)
+        run.add(d, "default", COLD_START, 0, 1, {"cold_start_s": seconds})
+        say(f"  cold start {seconds:.2f} s")
+        results = verify(running, run.model)
+        if all(r.passed for r in results):
+            say(f"  probing {d.name}/default (concurrency, security) ...")
+            probe_folder = run.run_dir / "probes" / d.name / "default"
+            probes.setdefault(d.name, {})["default"] = run_probes(running, run.model, probe_folder)
+        return results
+    finally:
+        stop(running)
 
 
 def write_verify_csv(run: Run) -> None:
@@ -417,7 +477,8 @@ def progress(run: Run, d: Deployment, config: str, scenario: str, users: int, re
 
 
 def measure_cold_starts(run: Run, deployments: list[Deployment]) -> None:
-    for sample in range(1, run.plan.cold_starts + 1):
+    """Samples 2 and up (the first start, at verification, was sample 1), interleaved."""
+    for sample in range(2, run.plan.cold_starts + 1):
         for d in rotated(deployments, sample - 1):
             say(f"cold start {sample}/{run.plan.cold_starts}: {d.name}")
             running = start(

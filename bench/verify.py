@@ -11,9 +11,10 @@ from dataclasses import dataclass
 
 import requests
 
+from bench.answers import same_predictions
 from bench.bad_inputs import BAD_REQUESTS, BadRequest
 from bench.pages import field_errors, form_fields, shown_prediction
-from bench.payloads import canonical_instances, same_predictions
+from bench.payloads import canonical_instances
 from bench.process import RunningDeployment
 from bench.streamlit_client import StreamlitSession
 from shared_model.model import LoadedModel, predict

@@ -41,7 +41,7 @@ def test_the_window_starts_after_the_warm_up():
 
 
 def test_no_requests_is_an_error():
-    with pytest.raises(ValueError, match="no request"):
+    with pytest.raises(ValueError, match="no interaction"):
         recorded_window([], 1, 1)
 
 

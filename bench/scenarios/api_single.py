@@ -2,7 +2,7 @@
 
 from locust import FastHttpUser, task
 
-from bench.payloads import same_predictions
+from bench.answers import same_predictions
 from bench.scenarios.support import payloads
 
 JSON = {"Content-Type": "application/json"}

@@ -5,8 +5,8 @@ from urllib.parse import urlencode
 
 from locust import FastHttpUser, task
 
+from bench.answers import same_predictions
 from bench.pages import form_fields, shown_prediction
-from bench.payloads import same_predictions
 from bench.scenarios.support import payloads
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}

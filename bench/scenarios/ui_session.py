@@ -5,7 +5,7 @@ import time
 
 from locust import User, task
 
-from bench.payloads import same_predictions
+from bench.answers import same_predictions
 from bench.scenarios.support import payloads
 from bench.streamlit_client import StreamlitProtocolError, StreamlitSession
 

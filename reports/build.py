@@ -1,0 +1,151 @@
+"""Build the report of one stored run: reports/output/<run-id>/index.html and its data files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from bench.results import atomic_write_text, point_latest
+from reports import OUTPUT_DIR, claims, figures, inputs, stats, summary, tables
+from reports.evaluators import display
+from reports.verdicts import VERDICTS
+
+TEMPLATES = Path(__file__).with_name("templates")
+# Copied next to index.html so that its links work offline and the figures can be recomputed.
+DATA_FILES = ("results.csv", "run.json", "verify.csv", "inspections.json")
+STATUS_WARNINGS = {
+    "partial": "This run is PARTIAL: some planned levels were not measured. Missing levels are "
+    "absent from every figure and table, not zero.",
+    "interrupted": "This run was INTERRUPTED before it finished. Only the levels that finished "
+    "are shown; missing levels are absent, not zero.",
+}
+
+
+# How the Makefile selects each profile (make bench QUICK=1 is the quick profile).
+BENCH_ARGS = {"quick": " QUICK=1", "full": ""}
+
+
+@dataclass(frozen=True)
+class Section:
+    scenario: str
+    title: str
+    figure: figures.Figure | None
+    table: tables.Table
+    not_covered: list[str]
+
+
+def build(run_dir: Path, output_root: Path = OUTPUT_DIR) -> Path:
+    """Write the report of the run in run_dir; returns the path of its index.html."""
+    stored = inputs.load(run_dir)
+    registry = claims.load_registry()
+    checked = claims.check_all(registry, stored.measured, stored.info, stored.inspections)
+    html = render(context(stored, registry, checked))
+    out = output_root / stored.run_id
+    out.mkdir(parents=True, exist_ok=True)
+    for name in DATA_FILES:
+        if (stored.path / name).exists():
+            shutil.copyfile(stored.path / name, out / name)
+    atomic_write_text(out / "claims.json", json.dumps(claims.as_records(checked), indent=2) + "\n")
+    atomic_write_text(out / "index.html", html)
+    point_latest(output_root, out)
+    return out / "index.html"
+
+
+def render(page: dict[str, Any]) -> str:
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,  # a misspelt name fails the build, not the page
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return environment.get_template("report.html.j2").render(**page)
+
+
+def context(
+    stored: inputs.StoredRun, registry: claims.Registry, checked: list[claims.Checked]
+) -> dict[str, Any]:
+    info = stored.info
+    bands = registry_bands(registry)
+    sections = [
+        Section(
+            scenario,
+            tables.SCENARIO_TITLES[scenario],
+            figures.scenario_figure(stored, scenario),
+            tables.scenario_table(stored, scenario),
+            tables.not_covered(stored, scenario),
+        )
+        for scenario in inputs.LOAD_SCENARIOS
+    ]
+    return {
+        "run": info,
+        "profile": info.get("profile") or "unknown",
+        "plan": info.get("plan") or {},
+        "git": {"commit": "", "dirty": False, **(info.get("git") or {})},
+        "bench_args": BENCH_ARGS.get(str(info.get("profile")), f" # profile {info.get('profile')}"),
+        "run_id": stored.run_id,
+        "status": info.get("status", "unknown"),
+        "status_warning": status_warning(info.get("status")),
+        "problems": stored.problems,
+        "summary_fastest": summary.fastest(stored),
+        "summary_interaction": summary.interaction_line(stored),
+        "summary_precision": summary.precision_line(stored),
+        "summary_claims": summary.claims_lines(checked),
+        "summary_contradicted": summary.contradicted(checked, info),
+        "tally": claims.tally(checked),
+        "verdicts": VERDICTS,
+        "registry": registry,
+        "checked_groups": _grouped(registry, checked),
+        "framework_names": {f: display(info, f) for f in registry.frameworks},
+        "sections": sections,
+        "interaction_figure": figures.interaction_figure(stored),
+        "ratio_table": tables.ratio_table(stored, *bands),
+        "resources_figure": figures.resources_figure(stored),
+        "cold_start_figure": figures.cold_start_figure(stored),
+        "cold_start_table": tables.cold_start_table(stored),
+        "code_size_figure": figures.code_size_figure(stored),
+        "code_size_table": tables.code_size_table(stored),
+        "coverage_table": tables.coverage_table(stored),
+        "failed_levels_table": tables.failed_levels_table(stored),
+        "verify_failures_table": tables.verify_failures_table(stored),
+        "verify_summary": tables.verify_summary(stored),
+        "configs_table": tables.configs_table(stored),
+        "plan_table": tables.key_value_table(info.get("plan") or {}),
+        "machine_table": tables.key_value_table(info.get("machine") or {}),
+        "model_table": tables.key_value_table(info.get("model") or {}),
+        "packages_table": tables.key_value_table(tables.key_packages(info)),
+        "all_packages_table": tables.key_value_table(info.get("packages") or {}),
+        "pinning_table": tables.key_value_table(info.get("pinning") or {}),
+        "stats_method": stats.METHOD_TEXT,
+        "data_files": [n for n in DATA_FILES if (stored.path / n).exists()],
+        "run_path": str(stored.path),
+    }
+
+
+def status_warning(status: Any) -> str | None:
+    if status == "complete":
+        return None
+    return STATUS_WARNINGS.get(
+        str(status),
+        f"This run's status is {status!r}, not complete: it may still have been running when "
+        "this report was built. Missing levels are absent, not zero.",
+    )
+
+
+def registry_bands(registry: claims.Registry) -> tuple[float, float]:
+    """The performance reading's bands, as the registry sets them for the performance claims."""
+    for claim in registry.claims:
+        if claim.evaluator == "performance":
+            return float(claim.params["same_within"]), float(claim.params["slightly_up_to"])
+    return 0.05, 0.30
+
+
+def _grouped(
+    registry: claims.Registry, checked: list[claims.Checked]
+) -> list[tuple[str, list[claims.Checked]]]:
+    return [(g, [c for c in checked if c.claim.group == g]) for g in registry.groups]

@@ -1,0 +1,135 @@
+"""Live probes against the real servers on their real ports, one at a time under the bench lock."""
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from bench import lock
+from bench.manifest import Deployment, discover
+from bench.probes import (
+    _max_in_flight,
+    probe_concurrency,
+    probe_security,
+    probe_tampered_model,
+    refusal_message,
+)
+from bench.process import RunningDeployment, serving
+
+CLIENTS = 3
+REQUEST_S = 0.5  # serialized: >= 1.5 s; all at once: about 0.5 s
+
+
+def deployment(name: str) -> Deployment:
+    return {d.name: d for d in discover()}[name]
+
+
+@contextlib.contextmanager
+def served(name: str, config: str, tmp_path: Path) -> Iterator[RunningDeployment]:
+    """The deployment running, with the machine-wide bench lock held until it has stopped."""
+    with (
+        lock.exclusive(),
+        serving(deployment(name), config, log_path=tmp_path / f"{name}-{config}.log") as running,
+    ):
+        yield running
+    assert not _alive(running), "the deployment's processes outlived stop()"
+
+
+def _alive(running: RunningDeployment) -> list[psutil.Process]:
+    return [p for p in running.tree() if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+
+
+@pytest.mark.live
+def test_flask_default_serializes_requests_and_answers_securely(tmp_path, model):
+    with served("flask", "default", tmp_path) as running:
+        concurrency = probe_concurrency(running, clients=CLIENTS, request_seconds=REQUEST_S)
+        security = probe_security(running, model, evidence_dir=tmp_path)
+    assert concurrency["statuses"] == [200] * CLIENTS, concurrency["evidence"]
+    # One sync worker: each request waits for the one before.
+    assert concurrency["wall_seconds"] >= CLIENTS * REQUEST_S, concurrency["evidence"]
+    assert concurrency["overlapped"] is False
+    assert concurrency["max_in_flight"] == 1
+    assert security["csrf_refused"] is True and security["csrf_status"] == 403
+    assert security["reflected_input_escaped"] is True, security["evidence"]
+    assert security["headers"]["X-Frame-Options"] is None  # Flask sets no security header
+    assert security["headers"]["X-Content-Type-Options"] is None
+    assert security["debug_page_shown"] is False, security["evidence"]["debug_page_shown"]
+    assert security["loopback_only"] is True and security["listening"] == ["127.0.0.1:8101"]
+    assert security["cross_origin_websocket_refused"] is None
+    assert (tmp_path / "flask-default-security" / "csrf.txt").is_file()
+
+
+@pytest.mark.live
+def test_flask_recommended_overlaps_requests(tmp_path):
+    with served("flask", "recommended", tmp_path) as running:
+        concurrency = probe_concurrency(running, clients=CLIENTS, request_seconds=REQUEST_S)
+    assert concurrency["server_processes"] > CLIENTS  # master + (2 x cores + 1) >= 3 workers
+    assert concurrency["statuses"] == [200] * CLIENTS, concurrency["evidence"]
+    assert concurrency["overlapped"] is True, concurrency["evidence"]
+    assert concurrency["max_in_flight"] >= 2
+
+
+@pytest.mark.live
+def test_streamlit_overlaps_requests_and_refuses_a_foreign_websocket(tmp_path, model):
+    with served("streamlit", "default", tmp_path) as running:
+        concurrency = probe_concurrency(running, clients=CLIENTS, request_seconds=REQUEST_S)
+        security = probe_security(running, model)
+    assert concurrency["overlapped"] is True, concurrency["evidence"]
+    assert concurrency["all_at_once"] is True, concurrency["evidence"]
+    assert concurrency["wall_seconds"] < 1.5 * REQUEST_S
+    assert security["cross_origin_websocket_refused"] is True, security["evidence"]
+    assert "HTTP 403" in security["evidence"]["cross_origin_websocket_refused"]
+    assert security["csrf_refused"] is None and security["reflected_input_escaped"] is None
+    assert security["loopback_only"] is True
+
+
+@pytest.mark.live
+def test_django_sends_security_headers_and_refuses_tokenless_posts(tmp_path, model):
+    with served("django", "default", tmp_path) as running:
+        security = probe_security(running, model)
+    headers = security["headers"]
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] and headers["Cross-Origin-Opener-Policy"]
+    assert security["csrf_refused"] is True and security["csrf_status"] == 403
+    assert security["reflected_input_escaped"] is True, security["evidence"]
+    assert security["debug_page_shown"] is False, security["evidence"]["debug_page_shown"]
+    assert security["loopback_only"] is True
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("name", ["flask", "streamlit"])
+def test_a_tampered_model_is_refused(name, tmp_path):
+    with lock.exclusive():
+        result = probe_tampered_model(deployment(name), tmp_path)
+    assert result["tampered_model_refused"] is True, result["evidence"]
+    assert "sha256" in result["log_excerpt"]
+    if name == "flask":
+        assert result["healthy"] is False  # gunicorn gives up when the worker cannot boot
+    else:
+        assert "encountered an error" in result["evidence"]  # the page, not a prediction
+
+
+def test_refusal_is_read_from_the_message_not_from_quoted_source():
+    quoted_only = (
+        "Traceback (most recent call last):\n"
+        '   79 |   if actual != metadata["sha256"]:\n'
+        '   82 |   f"records ...: refusing to load a file"\n'
+    )
+    assert refusal_message(quoted_only) == ""
+    wrapped = (
+        "ModelIntegrityError: model artifact \n/tmp/x/iris-logreg.skops has sha256 \nabc, but "
+        "iris-logreg.json \nrecords def: refusing to \nload a file that was altered\n\nnext\n"
+    )
+    assert refusal_message(wrapped) == (
+        "ModelIntegrityError: model artifact /tmp/x/iris-logreg.skops has sha256 abc, but "
+        "iris-logreg.json records def: refusing to load a file that was altered"
+    )
+
+
+def test_max_in_flight_counts_overlaps_not_hand_overs():
+    assert _max_in_flight([0.0, 1.0, 2.0], [1.0, 2.0, 3.0], tolerance=0.05) == 1
+    assert _max_in_flight([0.0, 0.0, 0.6], [1.0, 1.0, 1.6], tolerance=0.05) == 3
+    assert _max_in_flight([0.0, None], [1.0, None], tolerance=0.05) == 1
