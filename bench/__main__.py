@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 from bench import RESULTS_DIR
-from bench.cli_util import say, sigterm_as_interrupt, table
+from bench.cli_util import say, signals_as_interrupt, table
 from bench.lock import BenchBusy, exclusive
 from bench.manifest import Deployment, ManifestError, discover, select
 from bench.plan import PlanError, load_plan
@@ -43,13 +43,16 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--only", nargs="+", metavar="NAME", help="deployments to measure")
     bench.add_argument("--wait", action="store_true", help="wait for a running benchmark to end")
     bench.add_argument(
+        "--results", type=Path, default=RESULTS_DIR, help=f"results folder (default {RESULTS_DIR})"
+    )
+    bench.add_argument(
         "--corrupt-expected",
         action="store_true",
         help="expect wrong predictions (a self-test: every interaction must then fail)",
     )
 
     args = parser.parse_args(argv)
-    sigterm_as_interrupt()
+    signals_as_interrupt()
     try:
         deployments = discover()
         if args.command == "list":
@@ -58,11 +61,14 @@ def main(argv: list[str] | None = None) -> int:
             return serve_one(select(deployments, [args.name])[0], args.config, args.port)
         if args.command == "run":
             only = select(deployments, args.only)
-            return run(args.profile, only, args.corrupt_expected, args.wait)
+            return run(args.profile, only, args.corrupt_expected, args.wait, args.results)
         return verify_all(select(deployments, args.only))
     except (ManifestError, ModelIntegrityError, PlanError, BenchBusy) as exc:
         say(f"error: {exc}")
         return EXIT_USAGE
+    except DeploymentError as exc:
+        say(f"error: {exc}")
+        return EXIT_FAILED
     except KeyboardInterrupt:
         say("interrupted: every process this command started has been stopped")
         return EXIT_INTERRUPTED
@@ -102,10 +108,12 @@ def serve_one(deployment: Deployment, config: str, port: int | None) -> int:
         stop(running)
 
 
-def run(profile: str, deployments: list[Deployment], corrupt_expected: bool, wait: bool) -> int:
+def run(
+    profile: str, deployments: list[Deployment], corrupt_expected: bool, wait: bool, results: Path
+) -> int:
     plan = load_plan(profile)
     _, status = run_benchmark(
-        plan, deployments, corrupt_expected=corrupt_expected, wait_for_lock=wait
+        plan, deployments, results, corrupt_expected=corrupt_expected, wait_for_lock=wait
     )
     return 0 if status == "complete" else EXIT_FAILED
 

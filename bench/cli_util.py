@@ -21,10 +21,13 @@ def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def sigterm_as_interrupt() -> None:
-    """Treat SIGTERM like Ctrl-C, so `finally` blocks stop every process we started."""
+def signals_as_interrupt() -> None:
+    """SIGINT and SIGTERM raise KeyboardInterrupt, so `finally` blocks stop every process we
+    started. SIGINT too, explicitly: a process started in the background inherits SIGINT
+    ignored, and Python then installs no handler of its own."""
 
     def handler(signum: int, frame: object) -> None:
         raise KeyboardInterrupt(f"signal {signum}")
 
-    signal.signal(signal.SIGTERM, handler)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, handler)

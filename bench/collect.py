@@ -12,7 +12,8 @@ import numpy as np
 from bench.sampler import Sample, cpu_percent
 from bench.scenarios import INTERACTIONS
 
-# Locust warns at 90 % CPU: past that its own latency figures are not to be trusted.
+# Locust warns at 90 % CPU: past that its own latency figures are not to be trusted. One Locust
+# process is one Python thread, so 100 % (one core) is its ceiling however many cores it has.
 LOADGEN_BOUND_PERCENT = 90.0
 
 
@@ -53,6 +54,7 @@ def read_request_log(path: Path) -> list[Request]:
 def recorded_window(requests: list[Request], warmup_s: float, window_s: float) -> Window:
     """The window starts `warmup_s` after the first interaction was sent: set-up such as a
     Streamlit session's first run (which loads the model) is not load."""
+    # (checked by window_covered: Locust may have stopped early)
     starts = [r.start for r in requests if r.name in INTERACTIONS]
     if not starts:
         raise ValueError("the load generator logged no interaction")
@@ -60,12 +62,18 @@ def recorded_window(requests: list[Request], warmup_s: float, window_s: float) -
     return Window(start, start + window_s)
 
 
+def window_covered(requests: list[Request], window: Window, slack_s: float = 0.5) -> bool:
+    """Did the load go on to the end of the window? (Locust's run-time cap may cut it short,
+    and throughput divided by the whole window would then be too low.)"""
+    return max((r.end for r in requests), default=0.0) >= window.end - slack_s
+
+
 def level_metrics(
     requests: list[Request],
     window: Window,
     server: list[Sample],
     loadgen: list[Sample],
-    loadgen_cores: int = 1,
+    loadgen_processes: int = 1,
 ) -> dict[str, float]:
     """Every LEVEL_METRICS value for one recorded window (see bench/results.py)."""
     done = [r for r in requests if window.holds(r.end)]
@@ -83,7 +91,7 @@ def level_metrics(
         "server_threads": float(max((s.threads for s in server), default=math.nan)),
         "server_processes": float(max((s.processes for s in server), default=math.nan)),
         "loadgen_cpu": loadgen_cpu,
-        "loadgen_bound": float(loadgen_cpu >= LOADGEN_BOUND_PERCENT * loadgen_cores),
+        "loadgen_bound": float(loadgen_cpu >= LOADGEN_BOUND_PERCENT * loadgen_processes),
         "window": window.seconds,
     }
     return metrics

@@ -59,7 +59,7 @@ import websocket
 
 from bench.manifest import Deployment
 from bench.pages import form_fields, shown_prediction
-from bench.process import HOST, DeploymentError, RunningDeployment, start, stop
+from bench.process import HOST, DeploymentError, RunningDeployment, start, stop, wait_until_idle
 from bench.streamlit_client import SUBPROTOCOLS, StreamlitProtocolError, StreamlitSession
 from shared_model.model import ARTIFACT_DIR, MODEL_NAME, LoadedModel
 
@@ -67,9 +67,6 @@ TIMEOUT_S = 10
 CHUNKS = 10  # pieces of the slow request; the last goes out request_seconds after the first
 POLL_S = 0.005
 # The server has finished starting when its processes use less than this much CPU.
-SETTLE_IDLE_CPU = 10.0  # % of one core, whole process tree, over SETTLE_WINDOW_S
-SETTLE_WINDOW_S = 0.25
-SETTLE_TIMEOUT_S = 30.0
 SECURITY_HEADERS = (
     "X-Content-Type-Options",
     "X-Frame-Options",
@@ -104,7 +101,8 @@ def run_probes(running: RunningDeployment, model: LoadedModel, tmp_dir: Path) ->
     The bodies the security probe judged are kept in tmp_dir, so its verdicts can be checked.
     """
     return {
-        "concurrency": probe_concurrency(running),
+        # 4 requests of 0.5 s: serial handling takes >= 2 s, overlapped about 0.5 s.
+        "concurrency": probe_concurrency(running, clients=4, request_seconds=0.5),
         "security": probe_security(running, model, evidence_dir=tmp_dir),
     }
 
@@ -171,31 +169,6 @@ def probe_concurrency(
             client.sock.close()
     result = _concurrency_result(running, slow, started, clients, request_seconds)
     return {**result, "settle_seconds": round(settled, 2)}
-
-
-def wait_until_idle(running: RunningDeployment, timeout_s: float = SETTLE_TIMEOUT_S) -> float:
-    """Wait until the server's processes use under SETTLE_IDLE_CPU % of a core; return seconds.
-
-    gunicorn is healthy as soon as one worker answers while the others may still be importing
-    the app: a probe sent then would count a booting worker as one that cannot take a request.
-    """
-    started = time.monotonic()
-    while time.monotonic() - started < timeout_s:
-        procs = running.tree()
-        before = {p.pid: _cpu_seconds(p) for p in procs}
-        time.sleep(SETTLE_WINDOW_S)
-        used = sum(_cpu_seconds(p) - before[p.pid] for p in procs)
-        if used / SETTLE_WINDOW_S * 100 < SETTLE_IDLE_CPU:
-            break
-    return time.monotonic() - started
-
-
-def _cpu_seconds(proc: psutil.Process) -> float:
-    try:
-        times = proc.cpu_times()
-    except psutil.Error:
-        return 0.0  # gone: it adds nothing
-    return times.user + times.system
 
 
 def _connect(port: int, timeout_s: float) -> _SlowClient:

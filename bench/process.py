@@ -20,6 +20,9 @@ import psutil
 from bench.manifest import Deployment, project_pythonpath
 
 HOST = "127.0.0.1"
+SETTLE_IDLE_CPU = 10.0  # % of one core, whole process tree, over SETTLE_WINDOW_S
+SETTLE_WINDOW_S = 0.25
+SETTLE_TIMEOUT_S = 30.0
 
 
 class DeploymentError(RuntimeError):
@@ -164,12 +167,40 @@ def wait_healthy(running: RunningDeployment, timeout_s: float | None = None) -> 
     )
 
 
+def wait_until_idle(running: RunningDeployment, timeout_s: float = SETTLE_TIMEOUT_S) -> float:
+    """Wait until the server's processes use under SETTLE_IDLE_CPU % of a core; return seconds.
+
+    gunicorn is healthy as soon as one worker answers while the others may still be importing
+    the app: a probe sent then would count a booting worker as one that cannot take a request.
+    """
+    started = time.monotonic()
+    while time.monotonic() - started < timeout_s:
+        procs = running.tree()
+        before = {p.pid: _cpu_seconds(p) for p in procs}
+        time.sleep(SETTLE_WINDOW_S)
+        used = sum(_cpu_seconds(p) - before[p.pid] for p in procs)
+        if used / SETTLE_WINDOW_S * 100 < SETTLE_IDLE_CPU:
+            break
+    return time.monotonic() - started
+
+
+def _cpu_seconds(proc: psutil.Process) -> float:
+    try:
+        times = proc.cpu_times()
+    except psutil.Error:
+        return 0.0  # gone: it adds nothing
+    return times.user + times.system
+
+
 def stop(running: RunningDeployment, grace_s: float = 10) -> None:
     """SIGTERM the process group, then SIGKILL whatever is left, including escaped children."""
     tree = running.tree()
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(running.pid, signal.SIGTERM)
     _, alive = psutil.wait_procs(tree, timeout=grace_s)
+    # The group may outlive its root (whose tree is then unknown): kill the group too.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(running.pid, signal.SIGKILL)
     for proc in alive:
         with contextlib.suppress(psutil.Error):
             proc.kill()
@@ -186,6 +217,7 @@ def serving(
     running = start(deployment, config, **kwargs)
     try:
         wait_healthy(running)
+        wait_until_idle(running)
         yield running
     finally:
         stop(running)

@@ -45,7 +45,7 @@ COLUMNS = (
 # Latency is per interaction: one API call, one form submission, one Streamlit rerun.
 LEVEL_METRICS = {
     "interactions": "count",
-    "failures": "count",
+    "failures": "count",  # failed requests of any kind, set-up ones ("connect") included
     "throughput": "1/s",
     "latency_p50": "ms",
     "latency_p90": "ms",
@@ -58,8 +58,8 @@ LEVEL_METRICS = {
     "server_rss_max": "MiB",
     "server_threads": "count",
     "server_processes": "count",
-    "loadgen_cpu": "%",  # mean over the window, Locust's processes
-    "loadgen_bound": "bool",  # 1 when the load generator's CPU was saturated
+    "loadgen_cpu": "%",  # mean over the window, Locust's process (100 % = one core)
+    "loadgen_bound": "bool",  # 1 when Locust's CPU was >= 90 % of what one process can use
     "window": "s",
 }
 # Per deployment and config, not per load level: scenario names of their own, users = 0.

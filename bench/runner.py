@@ -13,11 +13,13 @@ import contextlib
 import csv
 import io
 import os
+import platform
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,18 +28,34 @@ import requests
 from bench import RESULTS_DIR, environment, lock
 from bench.answers import same_predictions
 from bench.cli_util import say
-from bench.collect import failure_kinds, level_metrics, read_request_log, recorded_window
+from bench.collect import (
+    failure_kinds,
+    level_metrics,
+    read_request_log,
+    recorded_window,
+    window_covered,
+)
 from bench.inspect import CodeSizeError, build_inspections, code_size, inspect_packages
 from bench.loadgen import kill_locust, start_locust, wait_locust
 from bench.manifest import SCENARIOS, Deployment
 from bench.payloads import canonical_instances, write_payload_file
 from bench.plan import Plan
 from bench.probes import probe_tampered_model, run_probes
-from bench.process import DeploymentError, RunningDeployment, split_cores, start, stop, wait_healthy
+from bench.process import (
+    DeploymentError,
+    RunningDeployment,
+    serving,
+    split_cores,
+    start,
+    stop,
+    wait_healthy,
+    wait_until_idle,
+)
 from bench.results import (
     CODE_SIZE,
     COLD_START,
     LEVEL_METRICS,
+    PER_DEPLOYMENT_METRICS,
     SCHEMA_VERSION,
     Row,
     atomic_write_text,
@@ -82,7 +100,7 @@ class Run:
     def add(
         self, d: Deployment, config: str, scenario: str, users: int, rep: int, metrics: dict
     ) -> None:
-        units = {**LEVEL_METRICS, "cold_start_s": "s"}
+        units = {**LEVEL_METRICS, **PER_DEPLOYMENT_METRICS}
         self.rows += [
             Row(self.run_id, d.name, config, scenario, users, rep, name, value, units.get(name, ""))
             for name, value in metrics.items()
@@ -132,40 +150,55 @@ def run_benchmark(
     with lock.exclusive(wait=wait_for_lock):
         machine = environment.machine()  # before pinning, which hides cores from this process
         server_cores, loadgen_cores = split_cores()
-        # The runner's own sampling threads stay off the server's cores.
-        os.sched_setaffinity(0, loadgen_cores)
-        run = Run(
-            plan,
-            deployments,
-            load_model(),
-            new_run_dir(results_dir, plan.profile),
-            server_cores,
-            loadgen_cores,
-        )
-        for sub in ("raw", "logs"):
-            (run.run_dir / sub).mkdir()
-        run.info = run_info(run, machine)
-        run.save_info()
-        write_payload_file(run.model, run.payload_file, corrupt_expected)
-        point_latest(results_dir, run.run_dir)
-        try:
-            verified = verify_and_probe(run)
-            measure(run, verified)
-            measure_cold_starts(run, verified)
-            failed = any(
-                run.deployment_info(d)["levels_failed"] or not run.deployment_info(d)["verified"]
-                for d in deployments
+        with pinned_to(loadgen_cores):
+            run = Run(
+                plan,
+                deployments,
+                load_model(),
+                new_run_dir(results_dir, plan.profile),
+                server_cores,
+                loadgen_cores,
             )
-            run.info["status"] = "partial" if failed else "complete"
-        except BaseException:
-            run.info["status"] = "interrupted"
-            raise
-        finally:
-            run.info["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-            run.info["wall_s"] = round(time.monotonic() - run.started, 1)
-            run.save_info()
-            say(f"results: {run.run_dir} ({run.info['status']})")
-        return run.run_dir, run.info["status"]
+            run.info = run_info(run, machine)
+            return _run(run, corrupt_expected)
+
+
+@contextlib.contextmanager
+def pinned_to(cores: tuple[int, ...]) -> Iterator[None]:
+    """Keep this process (the runner's sampling threads) off the server's cores, and give the
+    caller its cores back afterwards."""
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, cores)
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
+
+
+def _run(run: Run, corrupt_expected: bool) -> tuple[Path, str]:
+    for sub in ("raw", "logs"):
+        (run.run_dir / sub).mkdir()
+    run.save_info()
+    write_payload_file(run.model, run.payload_file, corrupt_expected)
+    point_latest(run.run_dir.parent, run.run_dir)
+    try:
+        verified = verify_and_probe(run)
+        measure(run, verified)
+        measure_cold_starts(run, verified)
+        failed = any(
+            run.deployment_info(d)["levels_failed"] or not run.deployment_info(d)["verified"]
+            for d in run.deployments
+        )
+        run.info["status"] = "partial" if failed else "complete"
+    except BaseException:
+        run.info["status"] = "interrupted"
+        raise
+    finally:
+        run.info["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+        run.info["wall_s"] = round(time.monotonic() - run.started, 1)
+        run.save_info()
+        say(f"results: {run.run_dir} ({run.info['status']})")
+    return run.run_dir, run.info["status"]
 
 
 def run_info(run: Run, machine: dict[str, Any]) -> dict[str, Any]:
@@ -178,7 +211,7 @@ def run_info(run: Run, machine: dict[str, Any]) -> dict[str, Any]:
         "profile": run.plan.profile,
         "plan": run.plan.as_dict(),
         "machine": machine,
-        "python": environment.platform.python_version(),
+        "python": platform.python_version(),
         "packages": packages,
         "git": environment.git_state(),
         "model": {
@@ -219,19 +252,18 @@ def deployment_entry(d: Deployment, plan: Plan, packages: dict[str, str]) -> dic
     }
 
 
-@contextlib.contextmanager
-def serving(run: Run, d: Deployment, config: str, label: str) -> Iterator[RunningDeployment]:
-    running = start(
-        d,
-        config,
-        cores=run.server_cores,
-        log_path=run.run_dir / "logs" / f"{d.name}-{config}-{label}.log",
-    )
+def noted(run: Run, what: str, action: Callable[[], Any]) -> Any:
+    """Run a probe or inspection; one that breaks is noted in the run, and the run goes on."""
     try:
-        wait_healthy(running)
-        yield running
-    finally:
-        stop(running)
+        return action()
+    except Exception as exc:  # a broken probe must not cost the measurements
+        run.info["notes"].append(f"{what} failed: {type(exc).__name__}: {exc}")
+        say(f"  {what} failed: {exc}")
+        return None
+
+
+def log_path(run: Run, d: Deployment, config: str, label: str) -> Path:
+    return run.run_dir / "logs" / f"{d.name}-{config}-{label}.log"
 
 
 def verify_and_probe(run: Run) -> list[Deployment]:
@@ -275,9 +307,12 @@ def verify_and_probe(run: Run) -> list[Deployment]:
             probes.setdefault(d.name, {}).update(probe_other_configs(run, d))
             if run.plan.tampered_model_probe:
                 say(f"  probing {d.name} with a tampered model artifact ...")
-                tampered[d.name] = probe_tampered_model(
-                    d, run.run_dir / "probes" / d.name / "tampered"
+                folder = run.run_dir / "probes" / d.name / "tampered"
+                result = noted(
+                    run, f"{d.name} tampered-model probe", partial(probe_tampered_model, d, folder)
                 )
+                if result is not None:
+                    tampered[d.name] = result
     write_verify_csv(run)
     write_json(run.run_dir / "inspections.json", build_inspections(packages, probes, tampered))
     run.save_info()
@@ -299,21 +334,22 @@ def probe_other_configs(run: Run, d: Deployment) -> dict[str, Any]:
         if config == "default":
             continue
         say(f"  probing {d.name}/{config} (concurrency, security) ...")
-        try:
-            with serving(run, d, config, "probe") as running:
-                results[config] = run_probes(
-                    running, run.model, run.run_dir / "probes" / d.name / config
-                )
-        except DeploymentError as exc:
-            run.info["notes"].append(f"{d.name}/{config} not probed: {exc}")
+        result = noted(run, f"{d.name}/{config} probes", partial(probe_config, run, d, config))
+        if result is not None:
+            results[config] = result
     return results
+
+
+def probe_config(run: Run, d: Deployment, config: str) -> dict[str, Any]:
+    logs = log_path(run, d, config, "probe")
+    with serving(d, config, cores=run.server_cores, log_path=logs) as running:
+        return run_probes(running, run.model, run.run_dir / "probes" / d.name / config)
 
 
 def first_start(run: Run, d: Deployment, probes: dict[str, Any]) -> list[CheckResult]:
     """Spawn the deployment (its first cold-start sample), verify it while it runs, and if it
     passes, probe its default configuration on the same server."""
-    log_path = run.run_dir / "logs" / f"{d.name}-default-verify.log"
-    running = start(d, cores=run.server_cores, log_path=log_path)
+    running = start(d, cores=run.server_cores, log_path=log_path(run, d, "default", "verify"))
     try:
         seconds = first_correct_prediction(running, run.model)
         run.add(d, "default", COLD_START, 0, 1, {"cold_start_s": seconds})
@@ -321,8 +357,12 @@ def first_start(run: Run, d: Deployment, probes: dict[str, Any]) -> list[CheckRe
         results = verify(running, run.model)
         if all(r.passed for r in results):
             say(f"  probing {d.name}/default (concurrency, security) ...")
-            probe_folder = run.run_dir / "probes" / d.name / "default"
-            probes.setdefault(d.name, {})["default"] = run_probes(running, run.model, probe_folder)
+            folder = run.run_dir / "probes" / d.name / "default"
+            result = noted(
+                run, f"{d.name}/default probes", partial(run_probes, running, run.model, folder)
+            )
+            if result is not None:
+                probes.setdefault(d.name, {})["default"] = result
         return results
     finally:
         stop(running)
@@ -390,17 +430,18 @@ def restart(
 ) -> RunningDeployment | None:
     if previous is not None:
         stop(previous)
-    running = start(
-        d,
-        config,
-        cores=run.server_cores,
-        log_path=run.run_dir / "logs" / f"{d.name}-{config}-r{rep}.log",
-    )
+    running = None
     try:
+        running = start(
+            d, config, cores=run.server_cores, log_path=log_path(run, d, config, f"r{rep}")
+        )
         wait_healthy(running)
+        # gunicorn answers health as soon as one worker is up; the others may still be loading.
+        wait_until_idle(running)
     except DeploymentError as exc:
         say(f"    {exc}")
-        stop(running)
+        if running is not None:
+            stop(running)
         return None
     return running
 
@@ -443,12 +484,14 @@ def measure_level(
             d, config, scenario, users, rep, f"no request log: {exc}; see {locust.output_log.name}"
         )
         return
+    if not window_covered(requests_, window):
+        run.fail_level(d, config, scenario, users, rep, "the load stopped before the window ended")
+        return
     metrics = level_metrics(
         requests_,
         window,
         server.between(window.start, window.end),
         loadgen.between(window.start, window.end),
-        len(run.loadgen_cores),
     )
     run.add(d, config, scenario, users, rep, metrics)
     kinds = failure_kinds(requests_, window)
@@ -481,18 +524,17 @@ def measure_cold_starts(run: Run, deployments: list[Deployment]) -> None:
     for sample in range(2, run.plan.cold_starts + 1):
         for d in rotated(deployments, sample - 1):
             say(f"cold start {sample}/{run.plan.cold_starts}: {d.name}")
-            running = start(
-                d,
-                cores=run.server_cores,
-                log_path=run.run_dir / "logs" / f"{d.name}-cold-{sample}.log",
-            )
+            running = None
             try:
+                logs = log_path(run, d, "default", f"cold-{sample}")
+                running = start(d, cores=run.server_cores, log_path=logs)
                 seconds = first_correct_prediction(running, run.model)
             except DeploymentError as exc:
                 run.fail_level(d, "default", COLD_START, 0, sample, str(exc))
                 continue
             finally:
-                stop(running)
+                if running is not None:
+                    stop(running)
             say(f"    {seconds:.2f} s")
             run.add(d, "default", COLD_START, 0, sample, {"cold_start_s": seconds})
 

@@ -1,6 +1,8 @@
 # Gunicorn settings shared by every WSGI deployment, so Flask and Django are served alike.
-# Values come from the environment that the runner (or `python -m bench serve`) sets;
-# the defaults are gunicorn's own, except the bind address, which stays on loopback.
+# Values come from the environment that the runner (or `python -m bench serve`) sets. Workers,
+# worker class, threads, timeout and keep-alive are gunicorn's defaults; the bind address stays
+# on loopback, a stopping worker gets 10 s (not 30) to finish, the access log is off and only
+# warnings are logged.
 import os
 
 bind = f"{os.environ.get('BIND_HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"

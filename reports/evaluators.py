@@ -676,10 +676,11 @@ def reading_of(ratio: float, same_within: float, slightly_up_to: float) -> str:
 
 
 def read_estimate(estimate: stats.Estimate, same_within: float, slightly_up_to: float) -> str:
-    """A reading only when the whole interval says the same; "" when it straddles a band edge.
-    Without an interval (fewer than 3 repetitions) the point estimate is read."""
+    """A reading only when the whole interval says the same; "" (undecided) when it straddles a
+    band edge, or when there is no interval (fewer than 3 repetitions): one window cannot tell
+    "slightly" from "same"."""
     if not estimate.has_interval:
-        return reading_of(estimate.value, same_within, slightly_up_to)
+        return ""
     low = reading_of(estimate.low, same_within, slightly_up_to)
     return low if low == reading_of(estimate.high, same_within, slightly_up_to) else ""
 
@@ -791,9 +792,9 @@ def concurrency(
     """Whether slow requests overlap, per server configuration, from the concurrency probe.
     expects: framework -> {overlapped: bool}; params.context: frameworks quoted beside it."""
     details: list[str] = []
-    parts: list[str] = []
     findings: dict[str, Finding] = {}
     for framework, expected in claim.expects.items():
+        parts: list[str] = []
         probes = probes_of(run, inspections, framework)
         per_config = {c: p.get("concurrency") for c, p in probes.items() if isinstance(p, dict)}
         per_config = {

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from bench.results import CODE_SIZE, COLD_START, COLUMNS, read_rows
@@ -48,12 +49,37 @@ class StoredRun:
     @property
     def measured(self) -> pd.DataFrame:
         """Rows of deployments that passed verification: a failed one is shown as not measured,
-        never as slow. Code size is read from files, not from the server, so it always stays."""
+        never as slow. Code size is read from files, not from the server, so it always stays.
+        Diagnostic configurations are left out: they explain a figure, they are not a way to
+        serve the framework, so no claim or comparison reads them (see `diagnostics`)."""
         unverified = [n for n, d in self.deployments.items() if d.get("verified") is False]
         keep = ~self.results["deployment"].isin(unverified) | (
             self.results["scenario"] == CODE_SIZE
         )
-        return self.results[keep]
+        return self.results[keep.to_numpy(dtype=bool) & ~self._diagnostic_rows()]
+
+    @property
+    def diagnostics(self) -> pd.DataFrame:
+        """Load levels of diagnostic configurations, with the same deployment's other
+        configurations at those levels to compare them with."""
+        results = self.results
+        load = results["scenario"].isin(LOAD_SCENARIOS).to_numpy(dtype=bool)
+        levels = set(results.loc[load & self._diagnostic_rows(), "users"])
+        with_diagnostics = {d for d, _ in self.diagnostic_configs}
+        keep = results["deployment"].isin(with_diagnostics) & results["users"].isin(levels)
+        return results[load & keep.to_numpy(dtype=bool)]
+
+    @property
+    def diagnostic_configs(self) -> set[tuple[str, str]]:
+        return {
+            (name, config)
+            for name, info in self.deployments.items()
+            for config in info.get("diagnostic_configs") or ()
+        }
+
+    def _diagnostic_rows(self) -> np.ndarray:
+        pairs = zip(self.results["deployment"], self.results["config"], strict=True)
+        return np.array([p in self.diagnostic_configs for p in pairs], dtype=bool)
 
     @property
     def load_levels(self) -> pd.DataFrame:

@@ -26,7 +26,9 @@ METHOD_TEXT = (
     f"median over repetitions; with n ≥ {MIN_N_FOR_CI} repetitions a {CONFIDENCE:.0%} "
     f"percentile-bootstrap interval of the median (scipy.stats.bootstrap, {N_RESAMPLES} "
     f"resamples, fixed seed {SEED}); a ratio between two deployments is the ratio of their "
-    "medians with a bootstrap interval resampling both sides independently"
+    "medians with a bootstrap interval resampling both sides independently. With only 3 "
+    "repetitions the percentile bootstrap of a median spans the lowest to the highest "
+    "repetition: read such an interval as the range of the repetitions"
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from reports import stats, text
@@ -28,8 +29,14 @@ def _best_configs(levels: pd.DataFrame, users: int) -> dict[str, tuple[str, stat
 
 def fastest(stored: StoredRun) -> list[str]:
     """Per scenario, which of the paper's frameworks served the most at the highest load level
-    they all reached, each in its best configuration, and by how much."""
+    they all reached, each in its best configuration, and by how much. Levels where the load
+    generator was saturated are left out: their limit may be Locust's."""
     levels = stored.load_levels
+    bound = stats.any_flag(levels)
+    keys = zip(
+        levels["deployment"], levels["config"], levels["scenario"], levels["users"], strict=True
+    )
+    levels = levels[np.array([key not in bound for key in keys], dtype=bool)]
     subjects = {n for n, d in stored.deployments.items() if d.get("role", SUBJECT) == SUBJECT}
     lines = []
     for scenario in LOAD_SCENARIOS:

@@ -237,6 +237,43 @@ def _ratio_row(
     ]
 
 
+def diagnostics_table(stored: StoredRun) -> Table:
+    """Latency and throughput of every configuration of a deployment that has diagnostic ones,
+    at the levels the diagnostics ran: what its latency is made of."""
+    levels = stored.diagnostics
+    medians = {m: _medians(levels, m) for m in ("latency_p50", "latency_p99", "throughput")}
+    infos = stored.deployments
+    rows = [
+        [
+            Cell(label(stored.info, deployment)),
+            Cell(
+                config, css="" if (deployment, config) not in stored.diagnostic_configs else "muted"
+            ),
+            Cell(str((infos.get(deployment, {}).get("configs") or {}).get(config, ""))),
+            _num(users),
+            *(_est(medians[m].get(key, stats.NAN_ESTIMATE)) for m in medians),
+        ]
+        for key in sorted(medians["latency_p50"], key=lambda k: (k[0], k[3], k[1]))
+        for deployment, config, _, users in [key]
+    ]
+    columns = [
+        "Deployment",
+        "Config",
+        "What it changes",
+        "Users",
+        "p50 (ms)",
+        "p99 (ms)",
+        "Throughput (/s)",
+    ]
+    return Table(columns, rows)
+
+
+def diagnostic_notes(stored: StoredRun) -> list[tuple[str, str]]:
+    """(deployment, its manifest's notes) for the deployments with diagnostic configurations."""
+    names = sorted({d for d, _ in stored.diagnostic_configs})
+    return [(label(stored.info, n), str(stored.deployments[n].get("notes", ""))) for n in names]
+
+
 def cold_start_table(stored: StoredRun) -> Table:
     cold = stored.cold_starts
     rows = []

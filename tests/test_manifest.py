@@ -63,3 +63,23 @@ def test_adding_a_folder_adds_a_deployment(tmp_path):
 def test_unknown_names_are_refused():
     with pytest.raises(ManifestError, match="no deployment named"):
         select(discover(), ["nope"])
+
+
+def test_a_config_may_replace_the_command_and_be_a_diagnostic(tmp_path):
+    path = tmp_path / "deployment.toml"
+    path.write_text(
+        MINIMAL
+        + '[configs.default]\n[configs.diag]\ncommand = ["{python}", "-m", "other"]\n'
+        + 'args = ["--x"]\ndiagnostic = true\n'
+    )
+    tiny = load(path)
+    assert tiny.argv("diag", 1, 1)[1:] == ["-m", "other", "--x"]
+    assert tiny.argv("default", 1, 1)[1:3] == ["-m", "tiny"]
+    assert tiny.configs["diag"].diagnostic and not tiny.configs["default"].diagnostic
+
+
+def test_the_default_config_cannot_be_a_diagnostic(tmp_path):
+    path = tmp_path / "deployment.toml"
+    path.write_text(MINIMAL + "[configs.default]\ndiagnostic = true\n")
+    with pytest.raises(ManifestError, match="must include 'default'"):
+        load(path)

@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import os
 
 import pytest
 
@@ -23,8 +24,10 @@ def values(rows, scenario, metric):
 
 def test_a_short_run_against_flask_stores_every_metric(tmp_path):
     [flask] = select(discover(), ["flask"])
+    cores_before = os.sched_getaffinity(0)
     run_dir, status = run_benchmark(TINY, [flask], results_dir=tmp_path, wait_for_lock=True)
     assert status == "complete"
+    assert os.sched_getaffinity(0) == cores_before  # the runner gives its caller its cores back
     rows = read_rows(run_dir / "results.csv")
     for scenario in flask.scenarios:
         assert {r.metric for r in rows if r.scenario == scenario} == set(LEVEL_METRICS)

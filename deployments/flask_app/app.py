@@ -73,7 +73,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Any:
-        return jsonify(http_error_body(error.code or 500)), error.code
+        status = error.code or 500
+        return jsonify(http_error_body(status)), status
 
     return app
 

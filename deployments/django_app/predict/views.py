@@ -21,8 +21,6 @@ from shared_model.schema import (
     validate_request,
 )
 
-from .forms import prediction_form_class
-
 
 def shared_model() -> LoadedModel:
     return apps.get_app_config("predict").model
@@ -68,7 +66,7 @@ class PredictionFormView(View):
         return render(request, self.template_name, context, status=status)
 
     def form_class(self) -> type:
-        return prediction_form_class(shared_model())
+        return apps.get_app_config("predict").form_class
 
     def http_method_not_allowed(
         self, request: HttpRequest, *args: Any, **kwargs: Any
