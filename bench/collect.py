@@ -54,18 +54,11 @@ def read_request_log(path: Path) -> list[Request]:
 def recorded_window(requests: list[Request], warmup_s: float, window_s: float) -> Window:
     """The window starts `warmup_s` after the first interaction was sent: set-up such as a
     Streamlit session's first run (which loads the model) is not load."""
-    # (checked by window_covered: Locust may have stopped early)
     starts = [r.start for r in requests if r.name in INTERACTIONS]
     if not starts:
         raise ValueError("the load generator logged no interaction")
     start = min(starts) + warmup_s
     return Window(start, start + window_s)
-
-
-def window_covered(requests: list[Request], window: Window, slack_s: float = 0.5) -> bool:
-    """Did the load go on to the end of the window? (Locust's run-time cap may cut it short,
-    and throughput divided by the whole window would then be too low.)"""
-    return max((r.end for r in requests), default=0.0) >= window.end - slack_s
 
 
 def level_metrics(

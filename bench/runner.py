@@ -27,13 +27,12 @@ import requests
 
 from bench import RESULTS_DIR, environment, lock
 from bench.answers import same_predictions
-from bench.cli_util import say
+from bench.cli_util import raise_if_interrupted, say
 from bench.collect import (
     failure_kinds,
     level_metrics,
     read_request_log,
     recorded_window,
-    window_covered,
 )
 from bench.inspect import CodeSizeError, build_inspections, code_size, inspect_packages
 from bench.loadgen import kill_locust, start_locust, wait_locust
@@ -274,6 +273,7 @@ def verify_and_probe(run: Run) -> list[Deployment]:
     tampered: dict[str, Any] = {}
     verified = []
     for d in run.deployments:
+        raise_if_interrupted()
         record_code_size(run, d)
         say(f"verifying {d.display_name} ...")
         entry = run.deployment_info(d)
@@ -405,6 +405,7 @@ def measure_deployment(run: Run, d: Deployment, config: str, rep: int) -> None:
     try:
         for scenario in d.scenarios:
             for users in run.plan.levels_for(d, config):
+                raise_if_interrupted()
                 run.levels_done += 1
                 progress(run, d, config, scenario, users, rep)
                 if running is None or running.process.poll() is not None:
@@ -460,6 +461,7 @@ def measure_level(
     try:
         with TreeSampler(running.tree) as server, TreeSampler(locust.tree) as loadgen:
             wait_locust(locust, timeout_s=max_run_time + 30)
+            load_ended = time.time()
     except subprocess.TimeoutExpired:
         run.fail_level(d, config, scenario, users, rep, "Locust did not stop after its run time")
         return
@@ -484,8 +486,13 @@ def measure_level(
             d, config, scenario, users, rep, f"no request log: {exc}; see {locust.output_log.name}"
         )
         return
-    if not window_covered(requests_, window):
-        run.fail_level(d, config, scenario, users, rep, "the load stopped before the window ended")
+    raise_if_interrupted()  # before the level is stored: an interrupted level is not kept
+    # Locust quits just after the window by itself; ending before it means its run-time cap
+    # cut the load short. (The last logged answer may end well before the window does when
+    # each interaction takes as long as the window: that is slow, not short.)
+    if load_ended < window.end:
+        why = "Locust stopped before the window ended (its run-time cap)"
+        run.fail_level(d, config, scenario, users, rep, why)
         return
     metrics = level_metrics(
         requests_,
@@ -523,6 +530,7 @@ def measure_cold_starts(run: Run, deployments: list[Deployment]) -> None:
     """Samples 2 and up (the first start, at verification, was sample 1), interleaved."""
     for sample in range(2, run.plan.cold_starts + 1):
         for d in rotated(deployments, sample - 1):
+            raise_if_interrupted()
             say(f"cold start {sample}/{run.plan.cold_starts}: {d.name}")
             running = None
             try:

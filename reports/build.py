@@ -109,6 +109,7 @@ def context(
         "cold_start_figure": figures.cold_start_figure(stored),
         "cold_start_table": tables.cold_start_table(stored),
         "diagnostics_table": tables.diagnostics_table(stored),
+        "security_table": tables.security_table(stored),
         "diagnostic_notes": tables.diagnostic_notes(stored),
         "code_size_figure": figures.code_size_figure(stored),
         "code_size_table": tables.code_size_table(stored),

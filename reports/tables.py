@@ -274,6 +274,58 @@ def diagnostic_notes(stored: StoredRun) -> list[tuple[str, str]]:
     return [(label(stored.info, n), str(stored.deployments[n].get("notes", ""))) for n in names]
 
 
+SECURITY_HEADERS = (
+    "X-Content-Type-Options",
+    "X-Frame-Options",
+    "Referrer-Policy",
+    "Content-Security-Policy",
+)
+
+
+def _yes_no(value: Any, good: bool = True) -> Cell:
+    """yes/no for a probe's boolean; "n/a" where the probe does not apply (null)."""
+    if value is None:
+        return Cell("n/a", note="does not apply to this deployment", css="muted")
+    return Cell("yes" if value else "no", css="" if bool(value) == good else "bad")
+
+
+def security_table(stored: StoredRun) -> Table:
+    """The security probe of each deployment at its default configuration, as stored."""
+    probes = stored.inspections.get("probes") or {}
+    rows = []
+    for name in ordered(stored.info):
+        found = ((probes.get(name) or {}).get("default") or {}).get("security")
+        if not isinstance(found, dict):
+            continue
+        headers = found.get("headers") or {}
+        rows.append(
+            [
+                Cell(label(stored.info, name)),
+                _yes_no(found.get("csrf_refused")),
+                _yes_no(found.get("reflected_input_escaped")),
+                *(
+                    Cell(str(headers.get(h) or "-"), css="" if headers.get(h) else "muted")
+                    for h in SECURITY_HEADERS
+                ),
+                _yes_no(found.get("debug_page_shown"), good=False),
+                _yes_no(found.get("loopback_only")),
+                _yes_no(found.get("tampered_model_refused")),
+                _yes_no(found.get("cross_origin_websocket_refused")),
+            ]
+        )
+    columns = [
+        "Deployment",
+        "Form POST without CSRF token refused",
+        "Reflected input escaped",
+        *SECURITY_HEADERS,
+        "Debug page shown",
+        "Listens on loopback only",
+        "Tampered model refused",
+        "Cross-origin websocket refused",
+    ]
+    return Table(columns, rows, caption="Security probe at each deployment's default configuration")
+
+
 def cold_start_table(stored: StoredRun) -> Table:
     cold = stored.cold_starts
     rows = []

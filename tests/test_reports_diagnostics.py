@@ -76,3 +76,13 @@ def test_the_report_has_a_diagnostics_section_only_when_there_are_diagnostics(
 ):
     assert 'id="diagnostics"' in build(run_with_diagnostics, tmp_path / "a").read_text()
     assert 'id="diagnostics"' not in build(FIXTURE, tmp_path / "b").read_text()
+
+
+def test_the_security_probe_is_tabled_per_deployment():
+    table = tables.security_table(inputs.load(FIXTURE))
+    by_name = {row[0].text: row for row in table.rows}
+    assert set(by_name) == {"Flask", "Django", "Streamlit"}
+    csrf = table.columns.index("Form POST without CSRF token refused")
+    assert by_name["Streamlit"][csrf].text == "n/a"
+    frame = table.columns.index("X-Frame-Options")
+    assert by_name["Django"][frame].text != "-" and by_name["Flask"][frame].text == "-"
