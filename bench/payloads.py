@@ -7,6 +7,7 @@ import random
 from pathlib import Path
 from typing import Any
 
+from bench.scenarios import BATCH_SIZES
 from shared_model.model import LoadedModel, predict
 
 SEED = 20220222  # the review's month of publication
@@ -44,9 +45,6 @@ def request_pool(
         rows = instances(model, batch_size, seed=rng.randrange(2**32))
         pool.append({"body": {"instances": rows}, "expected": predict(model, rows)})
     return pool
-
-
-BATCH_SIZES = {"api_single": 1, "api_batch": 100, "form": 1, "ui_session": 1}
 
 
 def write_payload_file(model: LoadedModel, path: Path, corrupt_expected: bool = False) -> None:

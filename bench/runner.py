@@ -588,7 +588,5 @@ def streamlit_prediction(
     with StreamlitSession(running.base_url, timeout_s=30) as session:
         session.connect()
         run = session.submit(row, "Predict")
-    label = next(
-        h.removeprefix("Prediction: ") for h in run.headings if h.startswith("Prediction: ")
-    )
+    label = run.prediction_label
     return [{"label": label, "class_id": classes.index(label), "probabilities": run.json_bodies[0]}]

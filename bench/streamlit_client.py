@@ -54,6 +54,12 @@ class ScriptRun:
     def alerts(self) -> list[str]:
         return [a.body for a in self.of_type("alert")]
 
+    @property
+    def prediction_label(self) -> str | None:
+        """The label the app shows under "Prediction: ", or None when it shows none."""
+        prefix = "Prediction: "
+        return next((h.removeprefix(prefix) for h in self.headings if h.startswith(prefix)), None)
+
 
 class StreamlitSession:
     """One browser tab: connect, run the script, set widgets, press buttons."""

@@ -209,7 +209,7 @@ def check_streamlit_session(running: RunningDeployment, model: LoadedModel) -> N
             require(not run.exceptions, f"the script raised: {run.exceptions}")
             expected = predict(model, [row])[0]
             require(
-                f"Prediction: {expected['label']}" in run.headings,
+                run.prediction_label == expected["label"],
                 f"headings {run.headings} for {row}",
             )
             require(

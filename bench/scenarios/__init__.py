@@ -8,5 +8,7 @@ REQUEST_LOG_ENV = "BENCH_REQUEST_LOG"
 PAYLOADS_ENV = "BENCH_PAYLOADS"
 # "warmup_s,window_s": Locust stops itself once the window after the first interaction is over.
 WINDOW_ENV = "BENCH_WINDOW"
+# Rows per request body, by scenario (the runner precomputes a pool for each size).
+BATCH_SIZES = {"api_single": 1, "api_batch": 100, "form": 1, "ui_session": 1}
 # The request names that are one user interaction; others ("page load", "connect") are set-up.
 INTERACTIONS = frozenset({"predict", "submit", "rerun"})

@@ -1,10 +1,12 @@
-"""100 instances per call to POST /api/predict; every answer checked against predict()."""
+"""A batch of instances (BATCH_SIZES["api_batch"]) per call to POST /api/predict; every
+answer checked against predict()."""
 
+from bench.scenarios import BATCH_SIZES
 from bench.scenarios.api_single import ApiUser
 
 
 class ApiBatchUser(ApiUser):
-    batch_size = 100
+    batch_size = BATCH_SIZES["api_batch"]
 
 
 del ApiUser  # Locust runs every User class it finds in a locustfile: only the batch one here

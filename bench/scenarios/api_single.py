@@ -3,13 +3,14 @@
 from locust import FastHttpUser, task
 
 from bench.answers import same_predictions
+from bench.scenarios import BATCH_SIZES
 from bench.scenarios.support import payloads
 
 JSON = {"Content-Type": "application/json"}
 
 
 class ApiUser(FastHttpUser):
-    batch_size = 1
+    batch_size = BATCH_SIZES["api_single"]
 
     def on_start(self) -> None:
         self.requests = payloads(self.batch_size)

@@ -35,11 +35,7 @@ class StreamlitUser(User):
         item = next(self.requests)
         row = item["body"]["instances"][0]
         run = self.session.submit(row, "Predict")
-        label = next(
-            (h.removeprefix("Prediction: ") for h in run.headings if h.startswith("Prediction: ")),
-            None,
-        )
-        shown = {"label": label, "probabilities": (run.json_bodies or [None])[0]}
+        shown = {"label": run.prediction_label, "probabilities": (run.json_bodies or [None])[0]}
         expected = item["expected"][0]
         # The page shows the label and the probabilities, not the class id: compare those two.
         if run.exceptions or not same_predictions(
