@@ -7,7 +7,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import RESULTS_DIR
+from bench import RESULTS_DIR, crosscheck, soak
 from bench.cli_util import say, signals_as_interrupt, table
 from bench.lock import BenchBusy, exclusive
 from bench.manifest import Deployment, ManifestError, discover, select
@@ -51,6 +51,15 @@ def main(argv: list[str] | None = None) -> int:
         help="expect wrong predictions (a self-test: every interaction must then fail)",
     )
 
+    crosscheck.add_arguments(
+        commands.add_parser(
+            "crosscheck", help="measure the REST deployments with wrk and compare with Locust"
+        )
+    )
+    soak.add_arguments(
+        commands.add_parser("soak", help="steady load on one deployment for minutes: RSS growth")
+    )
+
     args = parser.parse_args(argv)
     signals_as_interrupt()
     try:
@@ -62,6 +71,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             only = select(deployments, args.only)
             return run(args.profile, only, args.corrupt_expected, args.wait, args.results)
+        if args.command == "crosscheck":
+            return crosscheck.run(args, deployments)
+        if args.command == "soak":
+            return soak.run(args, deployments)
         return verify_all(select(deployments, args.only))
     except (ManifestError, ModelIntegrityError, PlanError, BenchBusy) as exc:
         say(f"error: {exc}")

@@ -7,7 +7,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +48,7 @@ def start_locust(
     out_prefix: Path,
     cores: Sequence[int],
     payload_file: Path,
+    extra_env: Mapping[str, str] | None = None,
 ) -> LocustRun:
     """Start `locust --headless` for one level; all users start within a second.
 
@@ -62,6 +63,7 @@ def start_locust(
         REQUEST_LOG_ENV: str(request_log),
         PAYLOADS_ENV: str(payload_file),
         WINDOW_ENV: f"{warmup_s},{window_s}",
+        **(extra_env or {}),
     }
     argv = [
         sys.executable, "-m", "locust", "-f", str(locustfile(scenario)), "--headless",
