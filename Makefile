@@ -8,8 +8,11 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_LINK_MODE := copy
 PROFILE ?= $(if $(QUICK),quick,full)
 BROWSER := /usr/bin/chromium
+WRK := /usr/bin/wrk
+APT_INSTALL = if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq
 
-.PHONY: setup browser test lint verify bench bench-quick report serve clean
+.PHONY: setup browser wrk test lint verify bench bench-quick crosscheck report serve clean
 
 setup: $(VENV)/.installed
 
@@ -22,10 +25,15 @@ $(VENV)/.installed: pyproject.toml uv.lock
 browser: $(BROWSER)
 
 $(BROWSER):
-	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium
+	@$(APT_INSTALL) chromium
 
-test: setup browser
+# Debian's wrk: the independent cross-check of Locust's figures (python -m bench crosscheck).
+wrk: $(WRK)
+
+$(WRK):
+	@$(APT_INSTALL) wrk
+
+test: setup browser wrk
 	$(PY) -m pytest
 
 lint: setup
@@ -35,10 +43,16 @@ lint: setup
 verify: setup
 	$(PY) -m bench verify
 
-# The report is built even from a partial run (it says so); the exit code is the run's.
-bench: setup
+# The run, then wrk's cross-check of it; the report is built even from a partial run (it says
+# so); the exit code is the run's.
+bench: setup wrk
 	$(PY) -m bench run --profile $(PROFILE); status=$$?; \
+	if [ $$status -ne 130 ] && [ -e bench/results/latest/run.json ]; then \
+	  $(PY) -m bench crosscheck --window 5 --warmup 2 || status=1; fi; \
 	if [ -e bench/results/latest/run.json ]; then $(PY) -m reports || status=1; fi; exit $$status
+
+crosscheck: setup wrk
+	$(PY) -m bench crosscheck
 
 bench-quick:
 	$(MAKE) bench QUICK=1

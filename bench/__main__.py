@@ -1,4 +1,4 @@
-"""python -m bench {serve,verify} ...: the command line of the benchmark."""
+"""python -m bench {list,serve,verify,run,crosscheck,soak,worker}: the benchmark's commands."""
 
 from __future__ import annotations
 
@@ -7,17 +7,18 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import RESULTS_DIR, crosscheck, soak
+from bench import RESULTS_DIR, crosscheck, soak, worker
 from bench.cli_util import say, signals_as_interrupt, table
 from bench.lock import BenchBusy, exclusive
 from bench.manifest import Deployment, ManifestError, discover, select
-from bench.plan import PlanError, load_plan
+from bench.plan import PLAN_PATH, PlanError, load_plan
 from bench.process import DeploymentError, serving, start, stop, wait_healthy
 from bench.runner import run_benchmark
 from bench.verify import CheckResult, verify
 from shared_model.model import ModelIntegrityError, load_model
 
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
+REMOTE_MASTER_PORT = 5557  # Locust's own default master port
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,11 +40,48 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("list", help="list the deployments the manifests describe")
 
     bench = commands.add_parser("run", help="measure every deployment and store the results")
-    bench.add_argument("--profile", default="full", help="plan profile from bench/plan.toml")
+    bench.add_argument("--profile", default="full", help="plan profile from the plan file")
+    bench.add_argument(
+        "--plan", type=Path, default=PLAN_PATH, help=f"plan file (default {PLAN_PATH})"
+    )
     bench.add_argument("--only", nargs="+", metavar="NAME", help="deployments to measure")
     bench.add_argument("--wait", action="store_true", help="wait for a running benchmark to end")
     bench.add_argument(
         "--results", type=Path, default=RESULTS_DIR, help=f"results folder (default {RESULTS_DIR})"
+    )
+    bench.add_argument(
+        "--locust-workers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="Locust's distributed mode: a master and N worker processes (default: one process)",
+    )
+    bench.add_argument(
+        "--remote-workers",
+        type=int,
+        default=0,
+        metavar="M",
+        help="Locust workers on other hosts (python -m bench worker) the master waits for",
+    )
+    bench.add_argument(
+        "--master-bind",
+        default=None,
+        metavar="HOST",
+        help="address the Locust master listens on (default 127.0.0.1; 0.0.0.0 with "
+        "--remote-workers)",
+    )
+    bench.add_argument(
+        "--master-port",
+        type=int,
+        default=None,
+        metavar="P",
+        help="the Locust master's port (default: a free one; 5557 with --remote-workers)",
+    )
+    bench.add_argument(
+        "--target",
+        metavar="URL",
+        help="measure the one deployment named by --only, already running at URL (e.g. on "
+        "another host): it is not started, stopped or sampled",
     )
     bench.add_argument(
         "--corrupt-expected",
@@ -59,6 +97,11 @@ def main(argv: list[str] | None = None) -> int:
     soak.add_arguments(
         commands.add_parser("soak", help="steady load on one deployment for minutes: RSS growth")
     )
+    worker.add_arguments(
+        commands.add_parser(
+            "worker", help="on another load-generator host: Locust workers for the runner's master"
+        )
+    )
 
     args = parser.parse_args(argv)
     signals_as_interrupt()
@@ -70,11 +113,17 @@ def main(argv: list[str] | None = None) -> int:
             return serve_one(select(deployments, [args.name])[0], args.config, args.port)
         if args.command == "run":
             only = select(deployments, args.only)
-            return run(args.profile, only, args.corrupt_expected, args.wait, args.results)
+            if args.locust_workers < 0 or args.remote_workers < 0:
+                parser.error("--locust-workers and --remote-workers must be 0 or more")
+            if args.target and len(only) != 1:
+                parser.error("--target measures one deployment: name it with --only NAME")
+            return run(args, only)
         if args.command == "crosscheck":
             return crosscheck.run(args, deployments)
         if args.command == "soak":
             return soak.run(args, deployments)
+        if args.command == "worker":
+            return worker.run(args, deployments)
         return verify_all(select(deployments, args.only))
     except (ManifestError, ModelIntegrityError, PlanError, BenchBusy) as exc:
         say(f"error: {exc}")
@@ -121,12 +170,19 @@ def serve_one(deployment: Deployment, config: str, port: int | None) -> int:
         stop(running)
 
 
-def run(
-    profile: str, deployments: list[Deployment], corrupt_expected: bool, wait: bool, results: Path
-) -> int:
-    plan = load_plan(profile)
+def run(args: argparse.Namespace, deployments: list[Deployment]) -> int:
+    plan = load_plan(args.profile, args.plan)
     _, status = run_benchmark(
-        plan, deployments, results, corrupt_expected=corrupt_expected, wait_for_lock=wait
+        plan,
+        deployments,
+        args.results,
+        corrupt_expected=args.corrupt_expected,
+        wait_for_lock=args.wait,
+        locust_workers=args.locust_workers,
+        target=args.target,
+        remote_workers=args.remote_workers,
+        master_bind=args.master_bind or ("0.0.0.0" if args.remote_workers else "127.0.0.1"),
+        master_port=args.master_port or (REMOTE_MASTER_PORT if args.remote_workers else None),
     )
     return 0 if status == "complete" else EXIT_FAILED
 

@@ -1,4 +1,8 @@
-"""Bad requests and the answer the contract requires for each: the same on every deployment."""
+"""Hostile requests and the answer the contract requires for each: the same on every deployment.
+
+BAD_REQUESTS must be refused with the given status, error code and field. ODD_BUT_VALID look
+suspicious but are valid: each must get 200 and the predictions of its plain equivalent.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +32,14 @@ class BadRequest:
     field: str | None = None
 
 
+@dataclass(frozen=True)
+class ValidRequest:
+    name: str
+    body: bytes
+    same_as: tuple[dict[str, float], ...]  # the rows whose predictions it must get
+    content_type: str = JSON
+
+
 def _with(**changes: object) -> bytes:
     """A one-row body whose row is GOOD with `changes` applied (_DELETE removes a feature)."""
     row = {**GOOD, **changes}
@@ -35,28 +47,53 @@ def _with(**changes: object) -> bytes:
     return json.dumps({"instances": [row]}).encode()
 
 
+def _first_feature_as(text: bytes) -> bytes:
+    """A one-row body whose sepal_length_cm is written as the raw JSON `text`."""
+    return _with().replace(b"5.1", text, 1)
+
+
 _DELETE = object()
 _F = "instances[0].sepal_length_cm"
+_GOOD_BODY = _with()
+
+
+def _unsupported(name: str, content_type: str | None) -> BadRequest:
+    return BadRequest(
+        name, _GOOD_BODY, content_type=content_type, status=415, code="unsupported_media_type"
+    )
+
+
+def _not_allowed(name: str, method: str, path: str = "/api/predict") -> BadRequest:
+    return BadRequest(
+        name, method=method, path=path, content_type=None, status=405, code="method_not_allowed"
+    )
+
 
 BAD_REQUESTS = [
-    BadRequest("malformed JSON", b'{"instances": [', code="invalid_json"),
+    # -- not JSON at all, or not the JSON the body claims to be
+    BadRequest("malformed JSON", b"{'instances': []}", code="invalid_json"),
+    BadRequest("truncated JSON", b'{"instances": [', code="invalid_json"),
+    BadRequest(
+        "JSON cut mid-number", _GOOD_BODY[: _GOOD_BODY.index(b"5.1") + 2], code="invalid_json"
+    ),
+    BadRequest("trailing data after JSON", _GOOD_BODY + b" {}", code="invalid_json"),
     BadRequest("empty body", b"", code="invalid_json"),
+    BadRequest("whitespace-only body", b" \r\n\t ", code="invalid_json"),
     BadRequest("not UTF-8", b'{"instances": "\xff\xfe"}', code="invalid_json"),
-    BadRequest("deeply nested JSON", b"[" * 100_000 + b"]" * 100_000, code="invalid_json"),
+    BadRequest("deeply nested arrays", b"[" * 100_000 + b"]" * 100_000, code="invalid_json"),
     BadRequest(
-        "text/plain body",
-        _with(),
-        content_type="text/plain",
-        status=415,
-        code="unsupported_media_type",
+        "deeply nested objects", b'{"a":' * 50_000 + b"1" + b"}" * 50_000, code="invalid_json"
     ),
-    BadRequest(
-        "no Content-Type", _with(), content_type=None, status=415, code="unsupported_media_type"
-    ),
+    # -- the wrong media type, or none
+    _unsupported("text/plain body", "text/plain"),
+    _unsupported("form-encoded body", "application/x-www-form-urlencoded"),
+    _unsupported("no Content-Type", None),
     BadRequest(
         "body over 1 MiB", b" " * (MAX_BODY_BYTES + 1), status=413, code="payload_too_large"
     ),
+    # -- JSON of the wrong shape
     BadRequest("top-level array", b"[]", code="invalid_body"),
+    BadRequest("top-level null", b"null", code="invalid_body"),
     BadRequest("no instances key", b"{}", code="invalid_body", field="instances"),
     BadRequest(
         "extra top-level key", json.dumps({"instances": [GOOD], "x": 1}).encode(), field="x"
@@ -77,6 +114,7 @@ BAD_REQUESTS = [
         code="invalid_instance",
         field="instances[0]",
     ),
+    # -- the wrong features
     BadRequest("missing feature", _with(sepal_length_cm=_DELETE), code="missing_feature", field=_F),
     BadRequest(
         "extra feature", _with(colour=1), code="unknown_feature", field="instances[0].colour"
@@ -94,28 +132,43 @@ BAD_REQUESTS = [
         code="duplicate_key",
         field="sepal_length_cm",
     ),
+    BadRequest(
+        "bad value in the second row",
+        json.dumps({"instances": [GOOD, {**GOOD, "petal_width_cm": "x"}]}).encode(),
+        code="invalid_type",
+        field="instances[1].petal_width_cm",
+    ),
+    # -- something else where a number belongs
     BadRequest("string value", _with(sepal_length_cm="5.1"), code="invalid_type", field=_F),
     BadRequest("boolean value", _with(sepal_length_cm=True), code="invalid_type", field=_F),
     BadRequest("null value", _with(sepal_length_cm=None), code="invalid_type", field=_F),
     BadRequest(
         "nested object value", _with(sepal_length_cm={"v": 5.1}), code="invalid_type", field=_F
     ),
-    BadRequest("NaN", _with().replace(b"5.1", b"NaN"), code="not_finite", field=_F),
-    BadRequest("Infinity", _with().replace(b"5.1", b"Infinity"), code="not_finite", field=_F),
-    BadRequest("-Infinity", _with().replace(b"5.1", b"-Infinity"), code="not_finite", field=_F),
-    BadRequest("1e309", _with().replace(b"5.1", b"1e309"), code="not_finite", field=_F),
+    BadRequest("list value", _with(sepal_length_cm=[5.1]), code="invalid_type", field=_F),
+    # -- numbers that are not finite
+    BadRequest("NaN", _first_feature_as(b"NaN"), code="not_finite", field=_F),
+    BadRequest("Infinity", _first_feature_as(b"Infinity"), code="not_finite", field=_F),
+    BadRequest("-Infinity", _first_feature_as(b"-Infinity"), code="not_finite", field=_F),
+    BadRequest("1e309", _first_feature_as(b"1e309"), code="not_finite", field=_F),
     BadRequest(
-        "GET on the API", method="GET", content_type=None, status=405, code="method_not_allowed"
+        "integer beyond a float", _first_feature_as(b"1" + b"0" * 400), code="not_finite", field=_F
     ),
-    BadRequest("PUT on the API", _with(), method="PUT", status=405, code="method_not_allowed"),
+    # Finite, but far past any measurement: it would overflow inside the model's scaler.
     BadRequest(
-        "POST on /health",
-        method="POST",
-        path="/health",
-        content_type=None,
-        status=405,
-        code="method_not_allowed",
+        "largest float",
+        _first_feature_as(b"1.7976931348623157e308"),
+        code="out_of_range",
+        field=_F,
     ),
+    BadRequest("-1e7", _first_feature_as(b"-1e7"), code="out_of_range", field=_F),
+    # -- the wrong method or path
+    _not_allowed("GET on the API", "GET"),
+    BadRequest("PUT on the API", _GOOD_BODY, method="PUT", status=405, code="method_not_allowed"),
+    _not_allowed("DELETE on the API", "DELETE"),
+    _not_allowed("PATCH on the API", "PATCH"),
+    _not_allowed("POST on /health", "POST", "/health"),
+    _not_allowed("POST on /openapi.json", "POST", "/openapi.json"),
     BadRequest(
         "unknown path",
         method="GET",
@@ -123,5 +176,20 @@ BAD_REQUESTS = [
         content_type=None,
         status=404,
         code="not_found",
+    ),
+]
+
+ODD_BUT_VALID = [
+    # JSON's -0 is the integer 0 in Python, -0.0 a float: both are the number zero.
+    ValidRequest("-0 is 0", _first_feature_as(b"-0"), ({**GOOD, "sepal_length_cm": 0.0},)),
+    ValidRequest("-0.0 is 0", _first_feature_as(b"-0.0"), ({**GOOD, "sepal_length_cm": 0.0},)),
+    ValidRequest("exponent notation", _first_feature_as(b"51e-1"), (GOOD,)),
+    ValidRequest(
+        "charset in Content-Type", _GOOD_BODY, (GOOD,), content_type=f"{JSON}; charset=utf-8"
+    ),
+    ValidRequest(
+        f"{MAX_INSTANCES} instances",
+        json.dumps({"instances": [GOOD] * MAX_INSTANCES}).encode(),
+        (GOOD,) * MAX_INSTANCES,
     ),
 ]

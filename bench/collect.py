@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from bench.sampler import Sample, cpu_percent
-from bench.scenarios import INTERACTIONS
+from bench.scenarios import INTERACTIONS, LATE_SEND
 
 # Locust warns at 90 % CPU: past that its own latency figures are not to be trusted. One Locust
 # process is one Python thread, so 100 % (one core) is its ceiling however many cores it has.
@@ -51,6 +52,17 @@ def read_request_log(path: Path) -> list[Request]:
         ]
 
 
+def read_request_logs(paths: Sequence[Path]) -> list[Request]:
+    """The per-request logs of a distributed run's workers as one log, in order of start."""
+    if not paths:
+        raise ValueError("no request log to read")
+    missing = [str(path) for path in paths if not path.is_file()]
+    if missing:
+        raise FileNotFoundError(f"request log(s) missing: {', '.join(missing)}")
+    merged = [request for path in paths for request in read_request_log(path)]
+    return sorted(merged, key=lambda request: request.start)
+
+
 def recorded_window(requests: list[Request], warmup_s: float, window_s: float) -> Window:
     """The window starts `warmup_s` after the first interaction was sent: set-up such as a
     Streamlit session's first run (which loads the model) is not load."""
@@ -68,7 +80,12 @@ def level_metrics(
     loadgen: list[Sample],
     loadgen_processes: int = 1,
 ) -> dict[str, float]:
-    """Every LEVEL_METRICS value for one recorded window (see bench/results.py)."""
+    """Every LEVEL_METRICS value for one recorded window (see bench/results.py).
+
+    `loadgen` samples the whole load generator (a distributed run's master and workers);
+    `loadgen_processes` is how many cores its load-sending processes can keep busy: 1 for one
+    Locust process, else min(Locust workers, load-generator cores), since each is one thread.
+    """
     done = [r for r in requests if window.holds(r.end)]
     interactions = [r for r in done if r.name in INTERACTIONS]
     ok_ms = np.array([r.ms for r in interactions if r.ok])
@@ -121,6 +138,12 @@ def failure_kinds(requests: list[Request], window: Window) -> dict[str, int]:
             kind = r.error.split(":", 1)[0] or "unknown"
             kinds[kind] = kinds.get(kind, 0) + 1
     return kinds
+
+
+def late_sends(requests: list[Request], window: Window) -> int:
+    """How many requests due inside the window an open-loop load generator sent late (it was
+    behind its schedule: bench/scenarios/open_loop.py). Closed-loop logs have none."""
+    return sum(r.name == LATE_SEND and window.holds(r.start) for r in requests)
 
 
 def _mib(value: float) -> float:

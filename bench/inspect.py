@@ -584,12 +584,29 @@ def server_stack(deployment: Deployment) -> dict[str, Any]:
         return _gunicorn_stack(deployment)
     if deployment.server == "streamlit":
         return _streamlit_stack()
+    if deployment.server == "uvicorn":
+        return _uvicorn_stack()
     server = installed(deployment.server)
     return {
         "interface": None,
         "server": f"{deployment.server} {server.version if server else '(not installed)'}",
         "tornado_used": _tornado_imports(deployment.server) != [],
         "evidence": f"server {deployment.server!r} is not one this module knows how to inspect",
+    }
+
+
+def _uvicorn_stack() -> dict[str, Any]:
+    """uvicorn serves ASGI applications: its config module names the interfaces it speaks."""
+    uvicorn = installed("uvicorn")
+    config = module_file("uvicorn.config")
+    source = config.read_text(errors="replace") if config else ""
+    asgi = '"asgi3"' in source
+    return {
+        "interface": "ASGI" if asgi else None,
+        "server": f"uvicorn {uvicorn.version if uvicorn else '(not installed)'}",
+        "tornado_used": _tornado_imports("uvicorn") != [],
+        "evidence": "uvicorn.config lists the interfaces it serves: "
+        + ("asgi3 among them" if asgi else "no asgi3 found"),
     }
 
 

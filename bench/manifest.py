@@ -5,6 +5,7 @@ Adding a framework is adding a folder under deployments/ with a manifest: nothin
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import tomllib
@@ -57,6 +58,9 @@ class Deployment:
     env: dict[str, str]
     configs: dict[str, ServerConfig]
     notes: str = ""
+    # The environment variable that sets the server's worker processes (gunicorn and uvicorn
+    # both read WEB_CONCURRENCY); None for a server that has one process (Streamlit).
+    workers_env: str | None = None
 
     @property
     def has_api(self) -> bool:
@@ -87,13 +91,17 @@ def placeholder_values(port: int, server_cores: int) -> dict[str, Any]:
 def discover(root: Path = DEPLOYMENTS_DIR) -> list[Deployment]:
     """Every deployment under root, in name order; a broken manifest is an error, not a skip."""
     deployments = [load(path) for path in sorted(root.glob(f"*/{MANIFEST_NAME}"))]
-    names = [d.name for d in deployments]
-    duplicated = {n for n in names if names.count(n) > 1}
-    if duplicated:
-        raise ManifestError(f"more than one manifest names deployment {sorted(duplicated)}")
-    ports = [d.port for d in deployments]
-    if len(set(ports)) != len(ports):
-        raise ManifestError(f"two deployments share a port: {sorted(ports)}")
+    for what, value_of in (("deployment name", lambda d: d.name), ("port", lambda d: d.port)):
+        by_value: dict[Any, list[Deployment]] = {}
+        for d in deployments:
+            by_value.setdefault(value_of(d), []).append(d)
+        clashes = [
+            f"{what} {value!r} is in " + " and ".join(str(d.folder / MANIFEST_NAME) for d in group)
+            for value, group in by_value.items()
+            if len(group) > 1
+        ]
+        if clashes:
+            raise ManifestError("; ".join(clashes) + f": each deployment needs its own {what}")
     return deployments
 
 
@@ -123,7 +131,10 @@ def _deployment(folder: Path, data: dict[str, Any]) -> Deployment:
         key for key in ("name", "framework", "command", "port", "scenarios") if key not in data
     ]
     if missing:
-        raise KeyError(f"missing required key(s) {missing}")
+        raise ValueError(f"missing required key(s) {missing}")
+    problems = _type_problems(data)
+    if problems:
+        raise ValueError("; ".join(problems))
     scenarios = tuple(data["scenarios"])
     unknown = [s for s in scenarios if s not in SCENARIOS]
     if unknown:
@@ -161,9 +172,73 @@ def _deployment(folder: Path, data: dict[str, Any]) -> Deployment:
         env={str(k): str(v) for k, v in data.get("env", {}).items()},
         configs=configs,
         notes=str(data.get("notes", "")),
+        workers_env=str(data["workers_env"]) if "workers_env" in data else None,
     )
     _check_placeholders(deployment)
     return deployment
+
+
+STRING_KEYS = ("name", "display_name", "framework", "server", "role", "health_path", "notes",
+               "workers_env")  # fmt: skip
+
+
+def _type_problems(data: dict[str, Any]) -> list[str]:
+    """What in a manifest has the wrong type: caught here, it would otherwise surface later as a
+    confusing error (or as a command split into characters)."""
+    problems = [
+        f"{key} must be a string, not {data[key]!r}"
+        for key in STRING_KEYS
+        if key in data and not isinstance(data[key], str)
+    ]
+    if data.get("name") == "":
+        problems.append("name must not be empty")
+    problems += _list_problems(data, ("command", "scenarios"), nonempty=True)
+    problems += _list_problems(data, ("secrets", "code_files"), nonempty=False)
+    port = data.get("port")
+    if not _is_int(port) or not 1 <= port <= 65535:
+        problems.append(f"port must be a whole number from 1 to 65535, not {port!r}")
+    timeout = data.get("startup_timeout_s", 30)
+    if not (_is_int(timeout) or isinstance(timeout, float)) or not 0 < timeout < math.inf:
+        problems.append(f"startup_timeout_s must be a positive number of seconds, not {timeout!r}")
+    problems += _env_problems(data, "env")
+    configs = data.get("configs", {})
+    if not isinstance(configs, dict) or not all(isinstance(c, dict) for c in configs.values()):
+        return [*problems, "configs must be tables, as [configs.NAME]"]
+    for name, config in configs.items():
+        found = _list_problems(config, ("args",), nonempty=False)
+        found += _list_problems(config, ("command",), nonempty=True)
+        found += _env_problems(config, "env")
+        if not isinstance(config.get("description", ""), str):
+            found.append(f"description must be a string, not {config['description']!r}")
+        if not isinstance(config.get("diagnostic", False), bool):
+            found.append(f"diagnostic must be true or false, not {config['diagnostic']!r}")
+        problems += [f"configs.{name}: {problem}" for problem in found]
+    return problems
+
+
+def _list_problems(data: dict[str, Any], keys: tuple[str, ...], nonempty: bool) -> list[str]:
+    problems = []
+    for key in keys:
+        if key not in data:
+            continue
+        value = data[key]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            problems.append(f"{key} must be a list of strings, not {value!r}")
+        elif nonempty and not value:
+            problems.append(f"{key} must not be empty")
+    return problems
+
+
+def _env_problems(data: dict[str, Any], key: str) -> list[str]:
+    value = data.get(key, {})
+    scalars = (str, int, float, bool)
+    if not isinstance(value, dict) or not all(isinstance(v, scalars) for v in value.values()):
+        return [f"{key} must be a table of NAME = value, not {value!r}"]
+    return []
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _check_placeholders(deployment: Deployment) -> None:

@@ -2,18 +2,64 @@
 
 from __future__ import annotations
 
+import math
 import tomllib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bench.manifest import Deployment
+from bench.validity import samples_needed
+from shared_model.model import MODEL_NAMES
 
 PLAN_PATH = Path(__file__).resolve().parent / "plan.toml"
 
 
 class PlanError(ValueError):
     pass
+
+
+@dataclass(frozen=True)
+class SloSearch:
+    """Open-loop search for the highest arrival rate whose p99 latency stays under a bound."""
+
+    bounds_ms: dict[str, float]  # closed-loop scenario -> p99 bound; searched for these only
+    start_rates: dict[str, float]  # scenario -> first rate tried (interactions/s)
+    window_s: float
+    warmup_s: float
+    max_steps: int
+    configs: tuple[str, ...] = ("default",)
+    # Interactions a trial needs for its p99 to count (default: what the report requires of any
+    # p99, bench/validity.py); the window grows at low rates to hold them.
+    min_interactions: dict[str, int] = field(default_factory=dict)
+
+    def trial_minimum(self, scenario: str) -> int:
+        return self.min_interactions.get(scenario, samples_needed("latency_p99"))
+
+
+@dataclass(frozen=True)
+class ModelVariants:
+    """Extra passes with other variants of the shared model, interleaved with the main one."""
+
+    models: tuple[str, ...]
+    scenarios: tuple[str, ...]
+    levels: tuple[int, ...]
+    configs: tuple[str, ...] = ("default",)
+
+
+@dataclass(frozen=True)
+class Scaling:
+    """Extra passes over server worker counts (deployments whose manifest has workers_env)."""
+
+    workers: tuple[int, ...] | None  # None: 1, 2, 4, ... up to the server's cores
+    scenario: str
+    levels: tuple[int, ...]
+
+    def counts(self, server_cores: int) -> tuple[int, ...]:
+        if self.workers is not None:
+            return self.workers
+        counts = {server_cores, *(2**k for k in range(server_cores.bit_length()))}
+        return tuple(sorted(c for c in counts if c <= server_cores))
 
 
 @dataclass(frozen=True)
@@ -31,6 +77,9 @@ class Plan:
     probe_all_configs: bool = True
     # Start each deployment once more on a tampered model artifact (it must refuse it).
     tampered_model_probe: bool = True
+    slo: SloSearch | None = None
+    model_variants: ModelVariants | None = None
+    scaling: Scaling | None = None
 
     def configs_for(self, deployment: Deployment) -> list[str]:
         return [
@@ -54,11 +103,18 @@ class Plan:
 def load_plan(profile: str, path: Path = PLAN_PATH) -> Plan:
     try:
         profiles = tomllib.loads(path.read_text())["profiles"]
-    except (OSError, tomllib.TOMLDecodeError, KeyError) as exc:
+    except (OSError, tomllib.TOMLDecodeError) as exc:
         raise PlanError(f"{path}: cannot read plan profiles: {exc}") from exc
+    except KeyError:
+        raise PlanError(f"{path}: no [profiles.NAME] table") from None
+    if not isinstance(profiles, dict):
+        raise PlanError(f"{path}: profiles must be tables, as [profiles.NAME]")
     if profile not in profiles:
         raise PlanError(f"{path}: no profile {profile!r}; it has {sorted(profiles)}")
     data = profiles[profile]
+    problems = _type_problems(data)
+    if problems:
+        raise PlanError(f"{path}: profile {profile!r}: " + "; ".join(problems))
     try:
         plan = Plan(
             profile=profile,
@@ -71,20 +127,110 @@ def load_plan(profile: str, path: Path = PLAN_PATH) -> Plan:
             diagnostic_levels=tuple(int(n) for n in data.get("diagnostic_levels", ())),
             probe_all_configs=data.get("probe_configs", "all") == "all",
             tampered_model_probe=bool(data.get("tampered_model_probe", True)),
+            slo=_slo(data["slo"]) if "slo" in data else None,
+            model_variants=_variants(data["model_variants"]) if "model_variants" in data else None,
+            scaling=_scaling(data["scaling"]) if "scaling" in data else None,
         )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise PlanError(f"{path}: profile {profile!r}: {exc!r}") from exc
+    except KeyError as exc:
+        raise PlanError(f"{path}: profile {profile!r}: missing required key {exc}") from exc
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise PlanError(f"{path}: profile {profile!r}: a value of the wrong type: {exc}") from exc
     _check(plan, path)
     return plan
+
+
+def _type_problems(data: Any) -> list[str]:
+    """Wrong types of the main keys, named: caught here, they would otherwise surface as a
+    confusing error or a silent change (1.5 users read as 1, a config name split into letters)."""
+    if not isinstance(data, dict):
+        return [f"must be a table, as [profiles.NAME], not {data!r}"]
+    problems = [
+        f"{key} must be a list of whole numbers, not {data[key]!r}"
+        for key in ("levels", "diagnostic_levels")
+        if key in data and not (isinstance(data[key], list) and all(_is_int(n) for n in data[key]))
+    ]
+    problems += [
+        f"{key} must be a whole number, not {data[key]!r}"
+        for key in ("repetitions", "cold_starts")
+        if key in data and not _is_int(data[key])
+    ]
+    problems += [
+        f"{key} must be a finite number of seconds, not {data[key]!r}"
+        for key in ("window_s", "warmup_s")
+        if key in data
+        and not ((_is_int(data[key]) or isinstance(data[key], float)) and math.isfinite(data[key]))
+    ]
+    configs = data.get("configs", "all")
+    if configs != "all" and not (
+        isinstance(configs, list) and all(isinstance(c, str) for c in configs)
+    ):
+        problems.append(f'configs must be "all" or a list of config names, not {configs!r}')
+    if data.get("probe_configs", "all") not in ("all", "measured"):
+        problems.append(f'probe_configs must be "all" or "measured", not {data["probe_configs"]!r}')
+    if not isinstance(data.get("tampered_model_probe", True), bool):
+        value = data["tampered_model_probe"]
+        problems.append(f"tampered_model_probe must be true or false, not {value!r}")
+    problems += [
+        f"{key} must be a table, as [profiles.NAME.{key}]"
+        for key in ("slo", "model_variants", "scaling")
+        if key in data and not isinstance(data[key], dict)
+    ]
+    return problems
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _slo(data: dict[str, Any]) -> SloSearch:
+    return SloSearch(
+        bounds_ms={str(k): float(v) for k, v in data["bounds_ms"].items()},
+        start_rates={str(k): float(v) for k, v in data["start_rates"].items()},
+        window_s=float(data["window_s"]),
+        warmup_s=float(data.get("warmup_s", 0)),
+        max_steps=int(data.get("max_steps", 8)),
+        configs=tuple(str(c) for c in data.get("configs", ("default",))),
+        min_interactions={str(k): int(v) for k, v in data.get("min_interactions", {}).items()},
+    )
+
+
+def _variants(data: dict[str, Any]) -> ModelVariants:
+    return ModelVariants(
+        models=tuple(str(m) for m in data["models"]),
+        scenarios=tuple(str(s) for s in data["scenarios"]),
+        levels=tuple(int(n) for n in data["levels"]),
+        configs=tuple(str(c) for c in data.get("configs", ("default",))),
+    )
+
+
+def _scaling(data: dict[str, Any]) -> Scaling:
+    workers = data.get("workers", "cores")
+    return Scaling(
+        workers=None if workers == "cores" else tuple(int(n) for n in workers),
+        scenario=str(data["scenario"]),
+        levels=tuple(int(n) for n in data["levels"]),
+    )
 
 
 def _check(plan: Plan, path: Path) -> None:
     problems = []
     if not plan.levels or any(n < 1 for n in plan.levels):
-        problems.append("levels must be one or more positive user counts")
+        problems.append(f"levels must be one or more positive user counts, not {list(plan.levels)}")
     if plan.window_s <= 0 or plan.warmup_s < 0:
         problems.append("window_s must be > 0 and warmup_s >= 0")
     if plan.repetitions < 1 or plan.cold_starts < 0:
         problems.append("repetitions must be >= 1 and cold_starts >= 0")
+    if plan.slo and (
+        set(plan.slo.bounds_ms) != set(plan.slo.start_rates)
+        or min((*plan.slo.bounds_ms.values(), *plan.slo.start_rates.values())) <= 0
+    ):
+        problems.append("slo: bounds_ms and start_rates need the same scenarios, all > 0")
+    if plan.model_variants and any(n < 1 for n in plan.model_variants.levels):
+        problems.append("model_variants: levels must be positive user counts")
+    unknown = set(plan.model_variants.models if plan.model_variants else ()) - set(MODEL_NAMES)
+    if unknown:
+        problems.append(f"model_variants: unknown models {sorted(unknown)}; known: {MODEL_NAMES}")
+    if plan.scaling and plan.scaling.workers is not None and min(plan.scaling.workers) < 1:
+        problems.append('scaling: workers must be positive counts or "cores"')
     if problems:
         raise PlanError(f"{path}: profile {plan.profile!r}: " + "; ".join(problems))

@@ -21,6 +21,10 @@ run_probes(running, model, tmp_dir) ->
         "csrf_refused": bool | None, "csrf_status": int | None,   # None: no "form" scenario
         "reflected_input_escaped": bool | None,
         "headers": {"X-Content-Type-Options": str | None, "X-Frame-Options": ..., ...},
+        "security_headers": {                 # the page a user opens, or the health path
+            "url": "/", "status": int | None,
+            "headers": {"X-Content-Type-Options": {"present": bool, "value": str | None}, ...},
+            "required_missing": [str]},       # REQUIRED_SECURITY_HEADERS absent or unsafe
         "server_header": str | None,
         "debug_page_shown": bool,
         "loopback_only": bool,
@@ -74,7 +78,19 @@ SECURITY_HEADERS = (
     "Content-Security-Policy",
     "Strict-Transport-Security",
     "Cross-Origin-Opener-Policy",
+    "Permissions-Policy",
 )
+# The headers every deployment that can set them sends, and the values that count as safe.
+REQUIRED_SECURITY_HEADERS = {
+    "X-Content-Type-Options": ("nosniff",),
+    "X-Frame-Options": ("DENY",),
+    "Referrer-Policy": (
+        "no-referrer",
+        "same-origin",
+        "strict-origin",
+        "strict-origin-when-cross-origin",
+    ),
+}
 # Text that only a debug page carries: a traceback, Werkzeug's debugger, Django's DEBUG pages.
 DEBUG_MARKERS = (
     "Traceback (most recent call last)",
@@ -323,6 +339,7 @@ def probe_security(
         + (", ".join(h for h in SECURITY_HEADERS if home.headers.get(h)) or "none"),
         "server_header": f"Server: {home.headers.get('Server')!r}",
     }
+    result["security_headers"], evidence["security_headers"] = _security_headers(running, home)
     bodies: dict[str, str] = {"home": home.text}
     if "form" in running.deployment.scenarios:
         csrf, evidence["csrf_refused"], bodies["csrf"] = _csrf(running, model)
@@ -346,6 +363,34 @@ def probe_security(
     if evidence_dir is not None:
         _keep(evidence_dir / f"{running.deployment.name}-{running.config}-security", bodies)
     return result
+
+
+def _security_headers(
+    running: RunningDeployment, home: requests.Response
+) -> tuple[dict[str, Any], str]:
+    """The security headers of the page a user opens (the form, or Streamlit's root page), or
+    of the health path for a deployment without a page: each present or not, with its value."""
+    deployment = running.deployment
+    has_page = {"form", "ui_session"} & set(deployment.scenarios)
+    path = "/" if has_page else deployment.health_path
+    answer = home if path == "/" else requests.get(running.base_url + path, timeout=TIMEOUT_S)
+    headers = {
+        name: {"present": name in answer.headers, "value": answer.headers.get(name)}
+        for name in SECURITY_HEADERS
+    }
+    missing = [
+        name
+        for name, safe in REQUIRED_SECURITY_HEADERS.items()
+        if answer.headers.get(name) not in safe
+    ]
+    sent = [
+        f"{name}: {answer.headers[name]}" for name in SECURITY_HEADERS if name in answer.headers
+    ]
+    note = f"GET {path} answered {answer.status_code}; sent: {'; '.join(sent) or 'none'}; " + (
+        f"missing or unsafe: {', '.join(missing)}" if missing else "all required present"
+    )
+    found = {"url": path, "status": answer.status_code, "headers": headers}
+    return {**found, "required_missing": missing}, note
 
 
 def _keep(folder: Path, bodies: dict[str, str]) -> None:
@@ -563,14 +608,15 @@ def refusal_message(log: str) -> str:
 
 
 def _tampered_copy(folder: Path) -> Path:
-    """A copy of the model's artifacts with one byte of the model flipped."""
+    """A copy of the model artifacts with one byte of every model flipped, so that whichever
+    variant the deployment selects (SHARED_MODEL_NAME) is a tampered one."""
     if folder.exists():
         shutil.rmtree(folder)
     shutil.copytree(ARTIFACT_DIR, folder)
-    artifact = folder / f"{MODEL_NAME}.skops"
-    data = bytearray(artifact.read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    artifact.write_bytes(data)
+    for artifact in folder.glob("*.skops"):
+        data = bytearray(artifact.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        artifact.write_bytes(data)
     return folder
 
 

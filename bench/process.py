@@ -10,9 +10,10 @@ import socket
 import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
@@ -60,6 +61,38 @@ class RunningDeployment:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
+
+
+class _NeverExits:
+    """The stand-in process of a deployment this harness did not start."""
+
+    pid = None
+    returncode = None
+
+    def poll(self) -> None:
+        return None
+
+
+@dataclass
+class ExternalDeployment:
+    """A deployment already running elsewhere (`run --target URL`): the runner measures it but
+    never starts, stops or samples it (its processes are not on this machine)."""
+
+    deployment: Deployment
+    base_url: str
+    config: str = "default"
+    process: _NeverExits = field(default_factory=_NeverExits)
+
+    @property
+    def port(self) -> int:
+        parsed = urllib.parse.urlsplit(self.base_url)
+        return parsed.port or (443 if parsed.scheme == "https" else 80)
+
+    def tree(self) -> list[psutil.Process]:
+        return []
+
+    def log_tail(self, lines: int = 20) -> str:
+        return "(the target's log is on its own machine)"
 
 
 def available_cores() -> list[int]:

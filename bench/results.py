@@ -3,14 +3,19 @@
 A run lives in bench/results/<run-id>/:
 
   results.csv       the tidy table, one row per run, deployment, config, scenario, users,
-                    repetition and metric (COLUMNS below); written atomically, rewritten after
-                    every finished level so an interrupted run keeps what finished
+                    repetition, metric and model variant (COLUMNS below); written atomically,
+                    rewritten after every finished level so an interrupted run keeps what
+                    finished
   run.json          machine, versions, git commit, model, plan, pinning, status, and per
                     deployment: display name, role, framework version, configs, scenarios,
                     verification outcome, scenarios not applicable (RunInfo below)
-  verify.csv        deployment, config, check, status, reason
+  verify.csv        deployment, config, check, status, reason, http_status (the checks of
+                    bench/verify.py; "hostile: <case>" rows are the hostile-input suite)
   inspections.json  what was inspected rather than load-tested (installed packages, probes of
                     the running servers): see bench/inspect.py and bench/probes.py
+  crosscheck.csv    wrk's figures beside Locust's, with their ratios (python -m bench
+                    crosscheck; schema in bench/crosscheck.py), and crosscheck.json, its
+                    settings and every wrk window; written only by that command
   raw/              each recorded window's per-request log (Locust's request events)
   logs/             each deployment's and each Locust process's output
 
@@ -28,7 +33,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the model column
 COLUMNS = (
     "run_id",
     "deployment",
@@ -39,7 +44,10 @@ COLUMNS = (
     "metric",
     "value",
     "unit",
+    "model",
 )
+# Rows of runs stored before the model column existed were all measured with this model.
+LEGACY_MODEL = "iris-logreg"
 
 # Metrics of one recorded load window (scenario = api_single | api_batch | form | ui_session).
 # Latency is per interaction: one API call, one form submission, one Streamlit rerun.
@@ -65,6 +73,28 @@ LEVEL_METRICS = {
 # Per deployment and config, not per load level: scenario names of their own, users = 0.
 COLD_START = "cold_start"  # metric cold_start_s, one row per sample (repetition = sample)
 CODE_SIZE = "code_size"  # metrics sloc, files, config_lines, template_lines (repetition 0)
+# The in-process floor (bench/floor.py): shared_model's work for one request, timed in a process
+# pinned to the server's cores. deployment FLOOR, config "predict" or "validate_and_predict",
+# scenario = the one whose request it matches (api_single: one row, api_batch: a batch), users 0,
+# metrics latency_p10/p50/p90/mean in ms, one set per repetition and model.
+FLOOR = "in_process"
+FLOOR_METRICS = ("latency_p10", "latency_p50", "latency_p90", "latency_mean")
+# The open-loop SLO search (bench/slo.py): scenario OPEN_LOOP + the closed-loop scenario it
+# matches, one repetition per trial in the order they ran, users 0, metrics offered_rate (1/s),
+# latency_p99 (ms, from the schedule), interactions, failures, late_sends, met_slo; and
+# scenario SLO + scenario, repetition 0: slo_max_rate (1/s, NaN when none), slo_p99_bound (ms),
+# slo_confirmed, slo_trials.
+OPEN_LOOP = "open_loop:"
+SLO = "slo:"
+SLO_METRICS = {
+    "offered_rate": "1/s",
+    "late_sends": "count",
+    "met_slo": "bool",
+    "slo_max_rate": "1/s",
+    "slo_p99_bound": "ms",
+    "slo_confirmed": "bool",
+    "slo_trials": "count",
+}
 PER_DEPLOYMENT_METRICS = {
     "cold_start_s": "s",
     "sloc": "lines",
@@ -85,6 +115,7 @@ class Row:
     metric: str
     value: float
     unit: str
+    model: str = LEGACY_MODEL  # the shared model variant the deployment served
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -106,11 +137,13 @@ def write_rows(path: Path, rows: Iterable[Row]) -> None:
 def read_rows(path: Path) -> list[Row]:
     with path.open(newline="") as handle:
         reader = csv.DictReader(handle)
-        if tuple(reader.fieldnames or ()) != COLUMNS:
+        columns = tuple(reader.fieldnames or ())
+        if columns not in (COLUMNS, COLUMNS[:-1]):
             raise ValueError(f"{path}: columns {reader.fieldnames} are not {list(COLUMNS)}")
         return [
             Row(
                 **{
+                    "model": LEGACY_MODEL,
                     **r,
                     "users": int(r["users"]),
                     "repetition": int(r["repetition"]),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import math
 import os
 import platform
 import subprocess
@@ -31,17 +32,20 @@ from bench.cli_util import raise_if_interrupted, say
 from bench.collect import (
     failure_kinds,
     level_metrics,
-    read_request_log,
+    read_request_logs,
     recorded_window,
 )
+from bench.floor import measure_floor
 from bench.inspect import CodeSizeError, build_inspections, code_size, inspect_packages
 from bench.loadgen import kill_locust, start_locust, wait_locust
 from bench.manifest import SCENARIOS, Deployment
+from bench.passes import CALIBRATION, Pass, passes, scaling_passes, variant_passes
 from bench.payloads import canonical_instances, write_payload_file
 from bench.plan import Plan
 from bench.probes import probe_tampered_model, run_probes
 from bench.process import (
     DeploymentError,
+    ExternalDeployment,
     RunningDeployment,
     serving,
     split_cores,
@@ -53,9 +57,13 @@ from bench.process import (
 from bench.results import (
     CODE_SIZE,
     COLD_START,
+    FLOOR,
     LEVEL_METRICS,
+    OPEN_LOOP,
     PER_DEPLOYMENT_METRICS,
     SCHEMA_VERSION,
+    SLO,
+    SLO_METRICS,
     Row,
     atomic_write_text,
     point_latest,
@@ -63,10 +71,26 @@ from bench.results import (
     write_rows,
 )
 from bench.sampler import TreeSampler
+from bench.scenarios import (
+    BATCH_SIZES,
+    CHECK_ANSWERS_ENV,
+    INCOMPLETE_LOG_EXIT_CODE,
+    OPEN_LOOP_SCENARIOS,
+)
+from bench.slo import Slo, SloResult, Trial, TrialError, run_open_loop_trial, search_max_rate
 from bench.streamlit_client import StreamlitProtocolError, StreamlitSession
+from bench.validity import run_validity
 from bench.verify import CheckResult, verify
 from shared_model.model import LoadedModel, load_model, predict
 
+TARGET_NOTE = (
+    "Measured at {url}, a deployment this run did not start: no server CPU or memory, no cold "
+    "start, no probes, no in-process floor, and only the deployment's main configuration as it "
+    "runs there (no model variants or worker counts)."
+)
+VERIFY_COLUMNS = ("deployment", "config", "check", "status", "reason", "http_status")
+# The load scenario whose request each floor batch size matches.
+FLOOR_SCENARIOS = {BATCH_SIZES["api_single"]: "api_single", BATCH_SIZES["api_batch"]: "api_batch"}
 # Locust's start-up and shutdown and server restarts around each window: the first guess of the
 # time left, replaced by the measured time per level once one has finished.
 LEVEL_OVERHEAD_S = 4.0
@@ -83,6 +107,13 @@ class Run:
     rows: list[Row] = field(default_factory=list)
     verify_rows: list[dict[str, str]] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)
+    locust_workers: int = 0  # 0: one Locust process; N: a master and N workers
+    # Workers on other hosts (python -m bench worker) that the master waits for, and where the
+    # master listens for them.
+    remote_workers: int = 0
+    master_bind: str = "127.0.0.1"
+    master_port: int | None = None
+    target: str | None = None  # a deployment running elsewhere: measured, not started
     levels_done: int = 0
     levels_total: int = 0
     measure_started: float = 0.0
@@ -93,24 +124,45 @@ class Run:
         return self.run_dir.name
 
     @property
-    def payload_file(self) -> Path:
-        return self.run_dir / "raw" / "payloads.json"
+    def model_name(self) -> str:
+        return str(self.model.metadata["name"])
+
+    def payload_file(self, model: str | None = None) -> Path:
+        """Request bodies with the answers of `model` (default: the main one)."""
+        name = model or self.model_name
+        return self.run_dir / "raw" / f"payloads-{name}.json"
 
     def add(
-        self, d: Deployment, config: str, scenario: str, users: int, rep: int, metrics: dict
+        self,
+        d: Deployment,
+        config: str,
+        scenario: str,
+        users: int,
+        rep: int,
+        metrics: dict,
+        model: str | None = None,
     ) -> None:
-        units = {**LEVEL_METRICS, **PER_DEPLOYMENT_METRICS}
+        units = {**LEVEL_METRICS, **PER_DEPLOYMENT_METRICS, **SLO_METRICS}
+        model = model or self.model_name
         self.rows += [
-            Row(self.run_id, d.name, config, scenario, users, rep, name, value, units.get(name, ""))
+            Row(self.run_id, d.name, config, scenario, users, rep, name, value, units.get(name, ""),
+                model)
             for name, value in metrics.items()
-        ]
+        ]  # fmt: skip
         write_rows(self.run_dir / "results.csv", self.rows)
 
     def deployment_info(self, d: Deployment) -> dict[str, Any]:
         return self.info["deployments"][d.name]
 
     def fail_level(
-        self, d: Deployment, config: str, scenario: str, users: int, rep: int, why: str
+        self,
+        d: Deployment,
+        config: str,
+        scenario: str,
+        users: int,
+        rep: int,
+        why: str,
+        model: str | None = None,
     ) -> None:
         say(f"    level failed: {why}")
         self.deployment_info(d)["levels_failed"].append(
@@ -119,6 +171,7 @@ class Run:
                 "scenario": scenario,
                 "users": users,
                 "repetition": rep,
+                "model": model or self.model_name,
                 "reason": why,
             }
         )
@@ -144,8 +197,21 @@ def run_benchmark(
     results_dir: Path = RESULTS_DIR,
     corrupt_expected: bool = False,
     wait_for_lock: bool = False,
+    locust_workers: int = 0,
+    target: str | None = None,
+    remote_workers: int = 0,
+    master_bind: str = "127.0.0.1",
+    master_port: int | None = None,
 ) -> tuple[Path, str]:
-    """Run the plan; return the run folder and its status (complete, partial, interrupted)."""
+    """Run the plan; return the run folder and its status (complete, partial, interrupted).
+
+    locust_workers: 0 runs one Locust process per level; N runs Locust's distributed mode, a
+    master and N worker processes, all on the load generator's cores; remote_workers more
+    workers on other hosts connect to the master at master_bind:master_port. target: the base URL of
+    the one deployment given, already running elsewhere; it is verified and loaded, but not
+    started, stopped, sampled, probed or cold-started, and only its main pass is measured."""
+    if target and len(deployments) != 1:
+        raise ValueError("--target measures one deployment: name it with --only NAME")
     with lock.exclusive(wait=wait_for_lock):
         machine = environment.machine()  # before pinning, which hides cores from this process
         server_cores, loadgen_cores = split_cores()
@@ -157,8 +223,16 @@ def run_benchmark(
                 new_run_dir(results_dir, plan.profile),
                 server_cores,
                 loadgen_cores,
+                locust_workers=locust_workers,
+                target=target.rstrip("/") if target else None,
+                remote_workers=remote_workers,
+                master_bind=master_bind,
+                master_port=master_port,
             )
             run.info = run_info(run, machine)
+            if run.target:
+                run.info["target"] = run.target
+                run.info["notes"].append(TARGET_NOTE.format(url=run.target))
             return _run(run, corrupt_expected)
 
 
@@ -178,11 +252,12 @@ def _run(run: Run, corrupt_expected: bool) -> tuple[Path, str]:
     for sub in ("raw", "logs"):
         (run.run_dir / sub).mkdir()
     run.save_info()
-    write_payload_file(run.model, run.payload_file, corrupt_expected)
+    write_payload_files(run, corrupt_expected)
     point_latest(run.run_dir.parent, run.run_dir)
     try:
         verified = verify_and_probe(run)
         measure(run, verified)
+        measure_slo(run, verified)
         measure_cold_starts(run, verified)
         failed = any(
             run.deployment_info(d)["levels_failed"] or not run.deployment_info(d)["verified"]
@@ -195,9 +270,19 @@ def _run(run: Run, corrupt_expected: bool) -> tuple[Path, str]:
     finally:
         run.info["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         run.info["wall_s"] = round(time.monotonic() - run.started, 1)
+        run.info["validity"] = run_validity(run.rows, run.info)
         run.save_info()
-        say(f"results: {run.run_dir} ({run.info['status']})")
+        say(f"results: {run.run_dir} ({run.info['status']}, {run.info['validity']['verdict']})")
+        for reason in run.info["validity"]["reasons"]:
+            say(f"  not valid: {reason}")
     return run.run_dir, run.info["status"]
+
+
+def write_payload_files(run: Run, corrupt_expected: bool) -> None:
+    variants = run.plan.model_variants.models if run.plan.model_variants else ()
+    for name in dict.fromkeys((run.model_name, *variants)):
+        model = run.model if name == run.model_name else load_model(name=name)
+        write_payload_file(model, run.payload_file(name), corrupt_expected)
 
 
 def run_info(run: Run, machine: dict[str, Any]) -> dict[str, Any]:
@@ -224,15 +309,26 @@ def run_info(run: Run, machine: dict[str, Any]) -> dict[str, Any]:
         },
         "load": {
             "generator": f"locust {packages.get('locust', '?')}",
+            "locust_processes": (
+                f"distributed: 1 master, {run.locust_workers} local and "
+                f"{run.remote_workers} remote workers (remote CPU not sampled)"
+                if run.locust_workers or run.remote_workers
+                else "one process per level"
+            ),
             "users": "closed loop, no think time",
             "spawn": "all users within 1 s",
         },
-        "deployments": {d.name: deployment_entry(d, run.plan, packages) for d in run.deployments},
+        "deployments": {
+            d.name: deployment_entry(d, run.plan, packages, len(run.server_cores))
+            for d in run.deployments
+        },
         "notes": [],
     }
 
 
-def deployment_entry(d: Deployment, plan: Plan, packages: dict[str, str]) -> dict[str, Any]:
+def deployment_entry(
+    d: Deployment, plan: Plan, packages: dict[str, str], server_cores: int
+) -> dict[str, Any]:
     return {
         "display_name": d.display_name,
         "role": d.role,
@@ -244,6 +340,10 @@ def deployment_entry(d: Deployment, plan: Plan, packages: dict[str, str]) -> dic
         "not_applicable": [s for s in SCENARIOS if s not in d.scenarios],
         "configs": {name: d.configs[name].description for name in plan.configs_for(d)},
         "diagnostic_configs": [name for name in plan.configs_for(d) if d.configs[name].diagnostic],
+        # Passes beside the main ones (bench/passes.py): worker counts and other model variants.
+        "scaling_configs": [p.label for p in scaling_passes(plan, d, "", server_cores)],
+        "workers_env": d.workers_env,
+        "model_variants": sorted({p.model for p in variant_passes(plan, d)}),
         "notes": d.notes,
         "verified": False,
         "verify_failures": [],
@@ -278,7 +378,10 @@ def verify_and_probe(run: Run) -> list[Deployment]:
         say(f"verifying {d.display_name} ...")
         entry = run.deployment_info(d)
         try:
-            results = first_start(run, d, probes)
+            if run.target:
+                results = verify(ExternalDeployment(d, run.target), run.model)
+            else:
+                results = first_start(run, d, probes)
         except DeploymentError as exc:
             results = []
             entry["verify_failures"].append(
@@ -291,6 +394,7 @@ def verify_and_probe(run: Run) -> list[Deployment]:
                 "check": r.check,
                 "status": r.status,
                 "reason": r.reason,
+                "http_status": "" if r.http_status is None else str(r.http_status),
             }
             for r in results
         ]
@@ -304,6 +408,8 @@ def verify_and_probe(run: Run) -> list[Deployment]:
         )
         if entry["verified"]:
             verified.append(d)
+            if d.role == CALIBRATION or run.target:  # nothing to probe, or not ours to restart
+                continue
             probes.setdefault(d.name, {}).update(probe_other_configs(run, d))
             if run.plan.tampered_model_probe:
                 say(f"  probing {d.name} with a tampered model artifact ...")
@@ -351,11 +457,14 @@ def first_start(run: Run, d: Deployment, probes: dict[str, Any]) -> list[CheckRe
     passes, probe its default configuration on the same server."""
     running = start(d, cores=run.server_cores, log_path=log_path(run, d, "default", "verify"))
     try:
-        seconds = first_correct_prediction(running, run.model)
-        run.add(d, "default", COLD_START, 0, 1, {"cold_start_s": seconds})
-        say(f"  cold start {seconds:.2f} s")
+        if d.role == CALIBRATION:  # its constant answer is no prediction to wait for
+            wait_healthy(running)
+        else:
+            seconds = first_correct_prediction(running, run.model)
+            run.add(d, "default", COLD_START, 0, 1, {"cold_start_s": seconds})
+            say(f"  cold start {seconds:.2f} s")
         results = verify(running, run.model)
-        if all(r.passed for r in results):
+        if all(r.passed for r in results) and d.role != CALIBRATION:
             say(f"  probing {d.name}/default (concurrency, security) ...")
             folder = run.run_dir / "probes" / d.name / "default"
             result = noted(
@@ -370,9 +479,7 @@ def first_start(run: Run, d: Deployment, probes: dict[str, Any]) -> list[CheckRe
 
 def write_verify_csv(run: Run) -> None:
     buffer = io.StringIO()
-    writer = csv.DictWriter(
-        buffer, ["deployment", "config", "check", "status", "reason"], lineterminator="\n"
-    )
+    writer = csv.DictWriter(buffer, list(VERIFY_COLUMNS), lineterminator="\n")
     writer.writeheader()
     writer.writerows(run.verify_rows)
     atomic_write_text(run.run_dir / "verify.csv", buffer.getvalue())
@@ -380,16 +487,46 @@ def write_verify_csv(run: Run) -> None:
 
 def measure(run: Run, deployments: list[Deployment]) -> None:
     plan = run.plan
-    work = [
-        (rep, d, config)
-        for rep in range(1, plan.repetitions + 1)
-        for d in rotated(deployments, rep - 1)
-        for config in plan.configs_for(d)
-    ]
-    run.levels_total = sum(len(d.scenarios) * len(plan.levels_for(d, c)) for _, d, c in work)
+    passes_of = {
+        d.name: passes(plan, d, run.model_name, len(run.server_cores))[: 1 if run.target else None]
+        for d in deployments
+    }
+    order = {rep: rotated(deployments, rep - 1) for rep in range(1, plan.repetitions + 1)}
+    run.levels_total = sum(
+        p.levels_count for ds in order.values() for d in ds for p in passes_of[d.name]
+    )
     run.measure_started = time.monotonic()
-    for rep, d, config in work:
-        measure_deployment(run, d, config, rep)
+    for rep, ds in order.items():
+        if not run.target:
+            measure_floor_rows(run, rep)
+        for d in ds:
+            for p in passes_of[d.name]:
+                measure_deployment(run, p, rep)
+
+
+def measure_floor_rows(run: Run, rep: int) -> None:
+    """The in-process floor of every model variant, once per repetition (it drifts with the
+    machine as the load levels do), pinned to the server's cores."""
+    variants = run.plan.model_variants.models if run.plan.model_variants else ()
+    for model in dict.fromkeys((run.model_name, *variants)):
+        raise_if_interrupted()
+        say(f"in-process floor of {model} (repetition {rep}) ...")
+        floor = noted(run, f"floor of {model}", partial(measure_floor, model, run.server_cores))
+        for batch_size, figures in (floor or {}).items():
+            scenario = FLOOR_SCENARIOS.get(batch_size)
+            if scenario is None:
+                continue
+            for call in ("predict", "validate_and_predict"):
+                metrics = {
+                    f"latency_{stat}": figures[f"{call}_{stat}_ms"]
+                    for stat in ("p10", "p90", "mean")
+                }
+                metrics["latency_p50"] = figures[f"{call}_median_ms"]
+                run.rows += [
+                    Row(run.run_id, FLOOR, call, scenario, 0, rep, name, value, "ms", model)
+                    for name, value in metrics.items()
+                ]
+    write_rows(run.run_dir / "results.csv", run.rows)
 
 
 def rotated(items: list[Deployment], by: int) -> list[Deployment]:
@@ -400,41 +537,50 @@ def rotated(items: list[Deployment], by: int) -> list[Deployment]:
     return items[by:] + items[:by]
 
 
-def measure_deployment(run: Run, d: Deployment, config: str, rep: int) -> None:
-    running: RunningDeployment | None = None
-    try:
-        for scenario in d.scenarios:
-            for users in run.plan.levels_for(d, config):
+def measure_deployment(run: Run, p: Pass, rep: int) -> None:
+    if run.target:
+        for scenario in p.scenarios:
+            for users in p.levels:
                 raise_if_interrupted()
                 run.levels_done += 1
-                progress(run, d, config, scenario, users, rep)
+                progress(run, p, scenario, users, rep)
+                measure_level(
+                    run, ExternalDeployment(p.deployment, run.target), p, scenario, users, rep
+                )
+        return
+    running: RunningDeployment | None = None
+    try:
+        for scenario in p.scenarios:
+            for users in p.levels:
+                raise_if_interrupted()
+                run.levels_done += 1
+                progress(run, p, scenario, users, rep)
                 if running is None or running.process.poll() is not None:
-                    running = restart(run, d, config, rep, running)
+                    running = restart(run, p, rep, running)
                     if running is None:
-                        run.fail_level(
-                            d,
-                            config,
-                            scenario,
-                            users,
-                            rep,
-                            "the deployment could not be (re)started",
-                        )
+                        why = "the deployment could not be (re)started"
+                        run.fail_level(p.deployment, p.label, scenario, users, rep, why, p.model)
                         continue
-                measure_level(run, running, scenario, users, rep)
+                measure_level(run, running, p, scenario, users, rep)
     finally:
         if running is not None:
             stop(running)
 
 
 def restart(
-    run: Run, d: Deployment, config: str, rep: int, previous: RunningDeployment | None
+    run: Run, p: Pass, rep: int, previous: RunningDeployment | None
 ) -> RunningDeployment | None:
     if previous is not None:
         stop(previous)
     running = None
+    suffix = "" if p.model == run.model_name else f"-{p.model}"
     try:
         running = start(
-            d, config, cores=run.server_cores, log_path=log_path(run, d, config, f"r{rep}")
+            p.deployment,
+            p.config,
+            cores=run.server_cores,
+            log_path=log_path(run, p.deployment, p.label, f"r{rep}{suffix}"),
+            extra_env=p.server_env,
         )
         wait_healthy(running)
         # gunicorn answers health as soon as one worker is up; the others may still be loading.
@@ -448,59 +594,66 @@ def restart(
 
 
 def measure_level(
-    run: Run, running: RunningDeployment, scenario: str, users: int, rep: int
+    run: Run,
+    running: RunningDeployment | ExternalDeployment,
+    p: Pass,
+    scenario: str,
+    users: int,
+    rep: int,
 ) -> None:
-    plan, d, config = run.plan, running.deployment, running.config
-    prefix = run.run_dir / "raw" / f"{d.name}-{config}-{scenario}-u{users}-r{rep}"
+    plan, d, config = run.plan, running.deployment, p.label
+    fail = partial(run.fail_level, d, config, scenario, users, rep, model=p.model)
+    model_part = "" if p.model == run.model_name else f"-{p.model}"
+    prefix = run.run_dir / "raw" / f"{d.name}-{config}{model_part}-{scenario}-u{users}-r{rep}"
     # Set-up (a Streamlit session's first run loads the model) may take up to a start-up.
     max_run_time = d.startup_timeout_s + plan.warmup_s + plan.window_s + 5
+    # The null target answers a constant: the load generator reads it but cannot check it.
+    locust_env = {CHECK_ANSWERS_ENV: "0"} if d.role == CALIBRATION else {}
     locust = start_locust(
         scenario, running.base_url, users, plan.warmup_s, plan.window_s, max_run_time, prefix,
-        run.loadgen_cores, run.payload_file,
+        run.loadgen_cores, run.payload_file(p.model), extra_env=locust_env,
+        locust_workers=run.locust_workers, remote_workers=run.remote_workers,
+        master_bind_host=run.master_bind, master_port=run.master_port,
     )  # fmt: skip
     try:
         with TreeSampler(running.tree) as server, TreeSampler(locust.tree) as loadgen:
-            wait_locust(locust, timeout_s=max_run_time + 30)
+            code = wait_locust(locust, max_run_time + 30, between=raise_if_interrupted)
             load_ended = time.time()
     except subprocess.TimeoutExpired:
-        run.fail_level(d, config, scenario, users, rep, "Locust did not stop after its run time")
+        fail("Locust did not stop after its run time")
         return
     finally:
         kill_locust(locust)
+    if code == INCOMPLETE_LOG_EXIT_CODE:
+        fail(f"a Locust worker's last request-log lines never reached the master; see {prefix}*")
+        return
     if running.process.poll() is not None:
-        run.fail_level(
-            d,
-            config,
-            scenario,
-            users,
-            rep,
-            f"the server exited (code {running.process.returncode}) during the level: "
-            + running.log_tail(3),
-        )
+        code = running.process.returncode
+        tail = running.log_tail(3) or "(its log is empty)"
+        fail(f"the server exited (code {code}) during the level: {tail}")
         return
     try:
-        requests_ = read_request_log(locust.request_log)
+        requests_ = read_request_logs(locust.request_logs)
         window = recorded_window(requests_, plan.warmup_s, plan.window_s)
     except (OSError, ValueError) as exc:
-        run.fail_level(
-            d, config, scenario, users, rep, f"no request log: {exc}; see {locust.output_log.name}"
-        )
+        fail(f"no request log: {exc}; see {', '.join(log.name for log in locust.output_logs)}")
         return
     raise_if_interrupted()  # before the level is stored: an interrupted level is not kept
     # Locust quits just after the window by itself; ending before it means its run-time cap
     # cut the load short. (The last logged answer may end well before the window does when
     # each interaction takes as long as the window: that is slow, not short.)
     if load_ended < window.end:
-        why = "Locust stopped before the window ended (its run-time cap)"
-        run.fail_level(d, config, scenario, users, rep, why)
+        fail("Locust stopped before the window ended (its run-time cap)")
         return
     metrics = level_metrics(
         requests_,
         window,
-        server.between(window.start, window.end),
+        [] if run.target else server.between(window.start, window.end),
         loadgen.between(window.start, window.end),
+        # Workers sharing fewer cores than their number cannot exceed those cores together.
+        loadgen_processes=max(1, min(run.locust_workers, len(run.loadgen_cores))),
     )
-    run.add(d, config, scenario, users, rep, metrics)
+    run.add(d, config, scenario, users, rep, metrics, p.model)
     kinds = failure_kinds(requests_, window)
     say(
         f"    {metrics['throughput']:.1f}/s  p50 {metrics['latency_p50']:.1f} ms"
@@ -511,7 +664,7 @@ def measure_level(
     )
 
 
-def progress(run: Run, d: Deployment, config: str, scenario: str, users: int, rep: int) -> None:
+def progress(run: Run, p: Pass, scenario: str, users: int, rep: int) -> None:
     finished = run.levels_done - 1
     per_level = (
         (time.monotonic() - run.measure_started) / finished
@@ -521,13 +674,102 @@ def progress(run: Run, d: Deployment, config: str, scenario: str, users: int, re
     left_s = (run.levels_total - finished) * per_level
     say(
         f"[{run.levels_done}/{run.levels_total}] rep {rep}/{run.plan.repetitions}  "
-        f"{d.name}/{config}  {scenario}  {users} users   "
+        f"{p.deployment.name}/{p.label}"
+        + ("" if p.model == run.model_name else f" [{p.model}]")
+        + f"  {scenario}  {users} users   "
         f"~{int(left_s // 60)} min {int(left_s % 60):02d} s of load left"
     )
 
 
+def measure_slo(run: Run, deployments: list[Deployment]) -> None:
+    """For each deployment, configuration and scenario the plan names: the highest open-loop
+    arrival rate whose p99 latency (from the schedule) stays under the bound, confirmed by a
+    repeat trial (bench/slo.py). One server start per search."""
+    plan = run.plan.slo
+    if plan is None:
+        return
+    for d in deployments:
+        if d.role == CALIBRATION:
+            continue
+        configs = ["default"] if run.target else [c for c in plan.configs if c in d.configs]
+        for config in configs:
+            for scenario in (s for s in d.scenarios if s in plan.bounds_ms):
+                raise_if_interrupted()
+                if scenario not in OPEN_LOOP_SCENARIOS:
+                    continue
+                bound = plan.bounds_ms[scenario]
+                say(f"SLO search: {d.name}/{config} {scenario}, p99 <= {bound:g} ms")
+                noted(run, f"{d.name}/{config} {scenario} SLO search",
+                      partial(search_slo, run, d, config, scenario))  # fmt: skip
+
+
+def search_slo(run: Run, d: Deployment, config: str, scenario: str) -> None:
+    plan = run.plan.slo
+    assert plan is not None
+    slo = Slo(plan.bounds_ms[scenario], min_interactions=plan.trial_minimum(scenario))
+    logs = log_path(run, d, config, f"slo-{scenario}")
+    server = (
+        contextlib.nullcontext(ExternalDeployment(d, run.target))
+        if run.target
+        else serving(d, config, cores=run.server_cores, log_path=logs)
+    )
+    with server as running:
+        step = iter(range(1, 1000))
+
+        def measure_rate(rate: float) -> Trial:
+            raise_if_interrupted()
+            # Enough interactions for a p99 at low rates: the window grows to hold them.
+            window_s = max(plan.window_s, 1.2 * slo.min_interactions / rate)
+            prefix = run.run_dir / "raw" / f"{d.name}-{config}-{scenario}-open-t{next(step)}"
+            try:
+                trial = run_open_loop_trial(
+                    OPEN_LOOP_SCENARIOS[scenario], running.base_url, rate, plan.warmup_s,
+                    window_s, prefix, run.loadgen_cores, run.payload_file(),
+                    setup_s=d.startup_timeout_s,
+                )  # fmt: skip
+            except TrialError as exc:
+                say(f"    {rate:.1f}/s: no measurement ({exc})")
+                return Trial(rate, math.nan, 0, 0, 0)
+            say(f"    {rate:.1f}/s: p99 {trial.p99_ms:.1f} ms, {trial.interactions} due, "
+                f"{trial.failures} failed, {trial.late_sends} sent late")  # fmt: skip
+            return trial
+
+        result = search_max_rate(
+            measure_rate, slo, plan.start_rates[scenario], max_steps=plan.max_steps
+        )
+    store_slo(run, d, config, scenario, slo, result)
+
+
+def store_slo(
+    run: Run, d: Deployment, config: str, scenario: str, slo: Slo, result: SloResult
+) -> None:
+    for index, trial in enumerate(result.trials, start=1):
+        metrics = {
+            "offered_rate": trial.rate,
+            "latency_p99": trial.p99_ms,
+            "interactions": float(trial.interactions),
+            "failures": float(trial.failures),
+            "late_sends": float(trial.late_sends),
+            "met_slo": float(trial.met),
+        }
+        run.add(d, config, f"{OPEN_LOOP}{scenario}", 0, index, metrics)
+    summary = {
+        "slo_max_rate": math.nan if result.rate is None else result.rate,
+        "slo_p99_bound": slo.p99_ms,
+        "slo_confirmed": float(result.confirmed),
+        "slo_trials": float(len(result.trials)),
+    }
+    run.add(d, config, f"{SLO}{scenario}", 0, 0, summary)
+    run.deployment_info(d).setdefault("slo_stops", {})[f"{config}/{scenario}"] = str(
+        result.stopped.value
+    )
+    shown = "none" if result.rate is None else f"{result.rate:.1f}/s"
+    say(f"  max rate under the SLO: {shown} ({'confirmed' if result.confirmed else 'unconfirmed'})")
+
+
 def measure_cold_starts(run: Run, deployments: list[Deployment]) -> None:
     """Samples 2 and up (the first start, at verification, was sample 1), interleaved."""
+    deployments = [d for d in deployments if d.role != CALIBRATION and not run.target]
     for sample in range(2, run.plan.cold_starts + 1):
         for d in rotated(deployments, sample - 1):
             raise_if_interrupted()

@@ -11,13 +11,32 @@ from typing import Any
 import jinja2
 
 from bench.results import atomic_write_text, point_latest
-from reports import OUTPUT_DIR, claims, figures, inputs, stats, summary, tables
+from reports import (
+    OUTPUT_DIR,
+    claims,
+    figures,
+    hardening,
+    inputs,
+    scale,
+    soak,
+    stats,
+    summary,
+    tables,
+    trust,
+)
 from reports.evaluators import display
 from reports.verdicts import VERDICTS
 
 TEMPLATES = Path(__file__).with_name("templates")
 # Copied next to index.html so that its links work offline and the figures can be recomputed.
-DATA_FILES = ("results.csv", "run.json", "verify.csv", "inspections.json")
+DATA_FILES = (
+    "results.csv",
+    "run.json",
+    "verify.csv",
+    "inspections.json",
+    "crosscheck.csv",
+    "crosscheck.json",
+)
 STATUS_WARNINGS = {
     "partial": "This run is PARTIAL: some planned levels were not measured. Missing levels are "
     "absent from every figure and table, not zero.",
@@ -110,6 +129,8 @@ def context(
         "cold_start_table": tables.cold_start_table(stored),
         "diagnostics_table": tables.diagnostics_table(stored),
         "security_table": tables.security_table(stored),
+        "hostile_summary": hardening.hostile_summary(stored),
+        "hostile_matrix": hardening.hostile_matrix(stored),
         "diagnostic_notes": tables.diagnostic_notes(stored),
         "code_size_figure": figures.code_size_figure(stored),
         "code_size_table": tables.code_size_table(stored),
@@ -125,6 +146,16 @@ def context(
         "all_packages_table": tables.key_value_table(info.get("packages") or {}),
         "pinning_table": tables.key_value_table(info.get("pinning") or {}),
         "stats_method": stats.METHOD_TEXT,
+        "validity": trust.validity(stored),
+        "headroom_table": trust.headroom_table(stored),
+        "slo_table": trust.slo_table(stored),
+        "crosscheck_table": trust.crosscheck_table(stored),
+        "soak_table": soak.soak_table(stored.path.parent),
+        "cov_summary": trust.cov_summary(stored),
+        "floor_table": scale.floor_table(stored),
+        "overhead_table": scale.overhead_table(stored),
+        "scaling_table": scale.scaling_table(stored),
+        "scaling_figure": scale.scaling_figure(stored),
         "data_files": [n for n in DATA_FILES if (stored.path / n).exists()],
         "run_path": str(stored.path),
     }

@@ -658,6 +658,8 @@ def serves_model(
 # --- performance ------------------------------------------------------------------------------
 
 READINGS = ("clearly worse", "slightly worse", "same", "slightly better", "clearly better")
+# An interval that holds a ratio of 1 across a band edge: no difference cannot be ruled out.
+INDISTINGUISHABLE = "not distinguishable"
 
 
 def reading_of(ratio: float, same_within: float, slightly_up_to: float) -> str:
@@ -676,13 +678,16 @@ def reading_of(ratio: float, same_within: float, slightly_up_to: float) -> str:
 
 
 def read_estimate(estimate: stats.Estimate, same_within: float, slightly_up_to: float) -> str:
-    """A reading only when the whole interval says the same; "" (undecided) when it straddles a
-    band edge, or when there is no interval (fewer than 3 repetitions): one window cannot tell
+    """A reading only when the whole interval says the same; INDISTINGUISHABLE when the interval
+    spans bands and holds 1 (no difference); "" (undecided) when it straddles a band edge
+    elsewhere, or when there is no interval (fewer than 3 repetitions): one window cannot tell
     "slightly" from "same"."""
     if not estimate.has_interval:
         return ""
     low = reading_of(estimate.low, same_within, slightly_up_to)
-    return low if low == reading_of(estimate.high, same_within, slightly_up_to) else ""
+    if low == reading_of(estimate.high, same_within, slightly_up_to):
+        return low
+    return INDISTINGUISHABLE if estimate.low <= 1 <= estimate.high else ""
 
 
 def _agreement(expected: str, observed: str) -> str:
@@ -724,7 +729,7 @@ def performance(
             why = "every like-for-like level saturated the load generator"
             return Finding(why if points else "no like-for-like level was measured", NOT_MEASURABLE)
         readings = [read_estimate(p.throughput, same, slightly) for p in usable]
-        decided = [_agreement(expected["reading"], r) for r in readings if r]
+        decided = [_agreement(expected["reading"], r) for r in readings if r in READINGS]
         ratios = [p.throughput.value for p in usable]
         key = f"{display(run, framework)} ÷ {display(run, other)} throughput"
         numbers.update({f"{key}, lowest": min(ratios), f"{key}, highest": max(ratios)})
@@ -756,6 +761,10 @@ def _performance_text(
     if number(min(ratios), 2) != number(max(ratios), 2):
         spread += f" to {number(max(ratios), 2)}{TIMES}"
     tally = [f"{r} at {readings.count(r)}" for r in READINGS if readings.count(r)]
+    if readings.count(INDISTINGUISHABLE):
+        tally.append(
+            f"{INDISTINGUISHABLE} at {readings.count(INDISTINGUISHABLE)} (interval holds 1{TIMES})"
+        )
     if readings.count(""):
         tally.append(f"undecided at {readings.count('')} (interval spans a band edge)")
     levels = plural(len(usable), "level")

@@ -16,10 +16,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bench.results import CODE_SIZE, COLD_START, COLUMNS, read_rows
+from bench.results import CODE_SIZE, COLD_START, COLUMNS, LEGACY_MODEL, OPEN_LOOP, read_rows
+from bench.validity import samples_needed
 
 LOAD_SCENARIOS = ("api_single", "api_batch", "form", "ui_session")
-VERIFY_COLUMNS = ("deployment", "config", "check", "status", "reason")
+# http_status: what the server answered to a one-request check (absent in older runs).
+VERIFY_COLUMNS = ("deployment", "config", "check", "status", "reason", "http_status")
 SUBJECT = "subject"
 
 
@@ -52,11 +54,56 @@ class StoredRun:
         never as slow. Code size is read from files, not from the server, so it always stays.
         Diagnostic configurations are left out: they explain a figure, they are not a way to
         serve the framework, so no claim or comparison reads them (see `diagnostics`)."""
+        results = self.all_models
+        return results[(results["model"] == self.model_name).to_numpy(dtype=bool)]
+
+    @property
+    def all_models(self) -> pd.DataFrame:
+        """`measured`, with the rows of every model variant the run served (see `model_name`)."""
         unverified = [n for n, d in self.deployments.items() if d.get("verified") is False]
         keep = ~self.results["deployment"].isin(unverified) | (
             self.results["scenario"] == CODE_SIZE
         )
-        return self.results[keep.to_numpy(dtype=bool) & ~self._diagnostic_rows()]
+        aside = self._rows_of(self.diagnostic_configs | self.scaling_configs)
+        return self.results[keep.to_numpy(dtype=bool) & ~aside]
+
+    @property
+    def scaling(self) -> pd.DataFrame:
+        """Load levels of the worker-count passes (configs workers_N), with every deployment's
+        default configuration at the same scenario and levels, which has one worker or one
+        process."""
+        results = self.results
+        load = results["scenario"].isin(LOAD_SCENARIOS).to_numpy(dtype=bool)
+        main = (results["model"] == self.model_name).to_numpy(dtype=bool)
+        scaled = self._rows_of(self.scaling_configs)
+        if not scaled.any():
+            return results.iloc[0:0]
+        scenarios = set(results.loc[scaled, "scenario"])
+        users = set(results.loc[scaled, "users"])
+        defaults = (
+            (results["config"] == "default")
+            & results["scenario"].isin(scenarios)
+            & results["users"].isin(users)
+        ).to_numpy(dtype=bool)
+        return results[load & main & (scaled | defaults)]
+
+    @property
+    def scaling_configs(self) -> set[tuple[str, str]]:
+        return {
+            (name, config)
+            for name, info in self.deployments.items()
+            for config in info.get("scaling_configs") or ()
+        }
+
+    def _rows_of(self, pairs: set[tuple[str, str]]) -> np.ndarray:
+        together = zip(self.results["deployment"], self.results["config"], strict=True)
+        return np.array([p in pairs for p in together], dtype=bool)
+
+    @property
+    def model_name(self) -> str:
+        """The run's main model: every table and claim reads it; other variants (a heavier
+        model) appear only where the report sets the variants side by side."""
+        return str((self.info.get("model") or {}).get("name") or LEGACY_MODEL)
 
     @property
     def diagnostics(self) -> pd.DataFrame:
@@ -64,7 +111,7 @@ class StoredRun:
         configurations at those levels to compare them with."""
         results = self.results
         load = results["scenario"].isin(LOAD_SCENARIOS).to_numpy(dtype=bool)
-        levels = set(results.loc[load & self._diagnostic_rows(), "users"])
+        levels = set(results.loc[load & self._rows_of(self.diagnostic_configs), "users"])
         with_diagnostics = {d for d, _ in self.diagnostic_configs}
         keep = results["deployment"].isin(with_diagnostics) & results["users"].isin(levels)
         return results[load & keep.to_numpy(dtype=bool)]
@@ -76,10 +123,6 @@ class StoredRun:
             for name, info in self.deployments.items()
             for config in info.get("diagnostic_configs") or ()
         }
-
-    def _diagnostic_rows(self) -> np.ndarray:
-        pairs = zip(self.results["deployment"], self.results["config"], strict=True)
-        return np.array([p in self.diagnostic_configs for p in pairs], dtype=bool)
 
     @property
     def load_levels(self) -> pd.DataFrame:
@@ -128,7 +171,27 @@ def _read_results(path: Path, problems: list[str]) -> pd.DataFrame:
     except ValueError as exc:
         raise RunError(str(exc)) from exc
     frame = pd.DataFrame([vars(r) for r in rows], columns=list(COLUMNS))
-    return frame.astype({"users": int, "repetition": int, "value": float})
+    return hide_thin_percentiles(frame.astype({"users": int, "repetition": int, "value": float}))
+
+
+def hide_thin_percentiles(frame: pd.DataFrame) -> pd.DataFrame:
+    """A latency percentile of a window with too few interactions to state it becomes NaN
+    (shown as not measured): p99 of 200 requests is the second-slowest request, not a p99."""
+    keys = ["deployment", "config", "scenario", "users", "repetition", "model"]
+    counts = frame[frame["metric"] == "interactions"].set_index(keys)["value"]
+    if counts.empty:
+        return frame
+    index = pd.MultiIndex.from_frame(frame[keys])
+    interactions = counts.reindex(index).to_numpy()
+    needed = frame["metric"].map(samples_needed).to_numpy()
+    # An open-loop trial's p99 has its own minimum, judged by the search and shown beside it.
+    open_loop = frame["scenario"].str.startswith(OPEN_LOOP).to_numpy(dtype=bool)
+    # Rows with no interaction count of their own (the in-process floor) are not windows.
+    counted = ~np.isnan(interactions.astype(float))
+    thin = (needed > 0) & counted & ~(interactions >= needed) & ~open_loop
+    out = frame.copy()
+    out.loc[thin, "value"] = float("nan")
+    return out
 
 
 def _read_verify(path: Path, problems: list[str]) -> pd.DataFrame:
@@ -137,7 +200,7 @@ def _read_verify(path: Path, problems: list[str]) -> pd.DataFrame:
         return pd.DataFrame(columns=list(VERIFY_COLUMNS))
     with path.open(newline="") as handle:
         rows = list(csv.DictReader(handle))
-    return pd.DataFrame(rows, columns=list(VERIFY_COLUMNS)).fillna("")
+    return pd.DataFrame(rows, columns=list(VERIFY_COLUMNS)).astype(object).fillna("")
 
 
 def _read_json(path: Path, problems: list[str]) -> dict[str, Any]:

@@ -196,7 +196,12 @@ def pairs(run: Mapping[str, Any], names: Sequence[str]) -> list[tuple[str, str]]
 def ratio_table(stored: StoredRun, same_within: float, slightly_up_to: float) -> Table:
     """A ÷ B at every like-for-like level, for every pair of measured deployments."""
     levels = stored.load_levels
-    names = [n for n in ordered(stored.info) if n in set(levels["deployment"])]
+    # The null target answers a constant: a ratio against it says nothing about a framework.
+    names = [
+        n
+        for n in ordered(stored.info)
+        if n in set(levels["deployment"]) and stored.deployments[n].get("role") != "calibration"
+    ]
     rows = [
         _ratio_row(stored.info, point, same_within, slightly_up_to)
         for a, b in pairs(stored.info, names)
@@ -215,7 +220,9 @@ def ratio_table(stored: StoredRun, same_within: float, slightly_up_to: float) ->
         "latency means A was slower. Brackets: 95 % bootstrap interval of the ratio of medians "
         "(none with fewer than 3 repetitions).",
         f"Reading: same within ±{same_within:.0%}, slightly better or worse up to "
-        f"{slightly_up_to:.0%}, clearly beyond; undecided when the interval spans a band edge.",
+        f"{slightly_up_to:.0%}, clearly beyond; not distinguishable when the interval spans "
+        "bands and holds 1 (no difference cannot be ruled out); undecided when it spans a band "
+        "edge away from 1, or when there is no interval.",
     ]
     if any(r[2].css.endswith("flag") for r in rows):
         notes.append(SATURATED_NOTE + " Such levels do not count towards a claim's verdict.")
@@ -289,6 +296,16 @@ def _yes_no(value: Any, good: bool = True) -> Cell:
     return Cell("yes" if value else "no", css="" if bool(value) == good else "bad")
 
 
+def _missing_headers(probe: Any) -> Cell:
+    if not isinstance(probe, dict) or "required_missing" not in probe:
+        return Cell("not probed", css="muted")
+    missing = probe["required_missing"]
+    where = f"on {probe.get('url', '?')}"
+    if not missing:
+        return Cell("none", note=where)
+    return Cell(", ".join(missing), note=where, css="bad")
+
+
 def security_table(stored: StoredRun) -> Table:
     """The security probe of each deployment at its default configuration, as stored."""
     probes = stored.inspections.get("probes") or {}
@@ -307,6 +324,7 @@ def security_table(stored: StoredRun) -> Table:
                     Cell(str(headers.get(h) or "-"), css="" if headers.get(h) else "muted")
                     for h in SECURITY_HEADERS
                 ),
+                _missing_headers(found.get("security_headers")),
                 _yes_no(found.get("debug_page_shown"), good=False),
                 _yes_no(found.get("loopback_only")),
                 _yes_no(found.get("tampered_model_refused")),
@@ -318,6 +336,7 @@ def security_table(stored: StoredRun) -> Table:
         "Form POST without CSRF token refused",
         "Reflected input escaped",
         *SECURITY_HEADERS,
+        "Required headers missing",
         "Debug page shown",
         "Listens on loopback only",
         "Tampered model refused",

@@ -15,6 +15,9 @@ from typing import Any
 MAX_BODY_BYTES = 1024 * 1024
 MIN_INSTANCES = 1
 MAX_INSTANCES = 1000
+# A feature's magnitude bound. A finite number far beyond any measurement (1.7e308 cm) overflows
+# to infinity inside the model's scaler, and scikit-learn then raises: refuse it as input.
+MAX_ABS_FEATURE = 1e6
 
 # code -> HTTP status
 ERROR_STATUS = {
@@ -28,6 +31,7 @@ ERROR_STATUS = {
     "duplicate_key": 400,
     "invalid_type": 400,
     "not_finite": 400,
+    "out_of_range": 400,
     "csrf_failed": 403,
     "not_found": 404,
     "method_not_allowed": 405,
@@ -150,6 +154,10 @@ def _finite_number(value: Any, field: str) -> float:
     number = float(value) if isinstance(value, float) else _int_as_float(value, field)
     if not math.isfinite(number):
         raise InputError("not_finite", f"{field} must be finite, got {value!r}", field)
+    if abs(number) > MAX_ABS_FEATURE:
+        raise InputError(
+            "out_of_range", f"{field} must be within ±{MAX_ABS_FEATURE:g}, got {value!r}", field
+        )
     return number
 
 

@@ -1,8 +1,12 @@
-"""Cases both in-process app tests share: every bad request of the contract, and a good one."""
+"""Cases both in-process app tests share: every hostile request of the contract, and a good one."""
 
-from bench.bad_inputs import BAD_REQUESTS
+from bench.bad_inputs import BAD_REQUESTS, ODD_BUT_VALID
+from bench.probes import REQUIRED_SECURITY_HEADERS
 
 BAD_IDS = [bad.name for bad in BAD_REQUESTS]
+VALID_IDS = [valid.name for valid in ODD_BUT_VALID]
+# A page, a JSON answer, the document, and two errors: the headers must be on every response.
+HEADER_PATHS = ["/", "/health", "/openapi.json", "/no/such/path"]
 
 
 def assert_contract_error(status: int, body: dict, bad) -> None:
@@ -11,3 +15,8 @@ def assert_contract_error(status: int, body: dict, bad) -> None:
     assert body["error"]["message"]
     if bad.field:
         assert body["error"]["field"] == bad.field
+
+
+def assert_security_headers(headers) -> None:
+    for name, allowed in REQUIRED_SECURITY_HEADERS.items():
+        assert headers.get(name) in allowed, f"{name}: {headers.get(name)!r}"

@@ -95,3 +95,13 @@ def test_a_table_with_other_columns_is_refused(tmp_path):
     path.write_text("a,b\n1,2\n")
     with pytest.raises(ValueError, match="columns"):
         read_rows(path)
+
+
+def test_a_table_stored_before_the_model_column_reads_as_the_first_model(tmp_path):
+    path = tmp_path / "results.csv"
+    path.write_text(
+        ",".join(COLUMNS[:-1]) + "\nr1,flask,default,api_single,8,1,throughput,950.5,1/s\n"
+    )
+    (row,) = read_rows(path)
+    assert row.model == "iris-logreg"
+    assert row.value == 950.5

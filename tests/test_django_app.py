@@ -1,10 +1,17 @@
 import pytest
 from django.test import Client
 
-from bench.bad_inputs import BAD_REQUESTS
+from bench.bad_inputs import BAD_REQUESTS, ODD_BUT_VALID
 from bench.pages import field_errors, form_fields, shown_prediction
 from shared_model.model import predict
-from tests.contract_cases import BAD_IDS, assert_contract_error
+from shared_model.openapi import openapi_document
+from tests.contract_cases import (
+    BAD_IDS,
+    HEADER_PATHS,
+    VALID_IDS,
+    assert_contract_error,
+    assert_security_headers,
+)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -42,6 +49,24 @@ def test_bad_requests_get_contract_errors(client, bad):
     extra = {"CONTENT_TYPE": bad.content_type or "", "CONTENT_LENGTH": str(len(bad.body))}
     response = client.generic(bad.method, bad.path, data=bad.body, **extra)
     assert_contract_error(response.status_code, response.json(), bad)
+
+
+@pytest.mark.parametrize("valid", ODD_BUT_VALID, ids=VALID_IDS)
+def test_odd_but_valid_requests_predict_like_their_plain_rows(client, model, valid):
+    response = client.post("/api/predict", valid.body, content_type=valid.content_type)
+    assert response.status_code == 200, response.json()
+    assert response.json()["predictions"] == predict(model, valid.same_as)
+
+
+def test_serves_the_shared_openapi_document(client, model):
+    response = client.get("/openapi.json")
+    assert response.status_code == 200
+    assert response.json() == openapi_document(model.metadata)
+
+
+@pytest.mark.parametrize("path", HEADER_PATHS)
+def test_every_response_carries_security_headers(client, path):
+    assert_security_headers(client.get(path).headers)
 
 
 def test_form_round_trip_with_csrf_token(client, model):

@@ -1,26 +1,33 @@
 """The harness under faults: a clear message, the right exit code, no orphan process, no
-half-written result."""
+half-written result.
+
+The live tests start real servers on the manifests' ports (Flask's 8101, and 8199); the tests of
+broken manifests and plans start nothing.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+from functools import partial
 
 import psutil
 import pytest
 
-from bench import PROJECT_ROOT
+import bench.__main__ as cli
+from bench import DEPLOYMENTS_DIR, PROJECT_ROOT
 from bench.manifest import discover, load, select
-from bench.process import DeploymentError, start, stop, wait_healthy
+from bench.process import DeploymentError, port_in_use, start, stop, wait_healthy
 from bench.results import read_rows
 
-pytestmark = pytest.mark.live
 
-
+@pytest.mark.live
 def test_a_busy_port_is_named_and_nothing_is_started(tmp_path):
     [flask] = select(discover(), ["flask"])
     with socket.socket() as squatter:
@@ -32,6 +39,7 @@ def test_a_busy_port_is_named_and_nothing_is_started(tmp_path):
     assert not (tmp_path / "server.log").exists()
 
 
+@pytest.mark.live
 def test_a_deployment_that_exits_during_start_up_is_reported_with_its_log(tmp_path):
     manifest = tmp_path / "deployment.toml"
     manifest.write_text(
@@ -53,13 +61,42 @@ def descendants(pid: int) -> list[psutil.Process]:
         return []
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_a_signalled_run_stops_everything_and_keeps_what_finished(tmp_path, signum):
-    runner = subprocess.Popen(
-        [sys.executable, "-m", "bench", "run", "--profile", "quick", "--only", "flask",
-         "--results", str(tmp_path), "--wait"],
+# The quick profile's levels without its extras (SLO search, model variant, worker counts,
+# other configurations' probes): the faults under test happen during the load levels.
+FAULTS_PLAN = """
+[profiles.faults]
+levels = [1, 16]
+window_s = 3
+warmup_s = 1
+repetitions = 1
+cold_starts = 0
+configs = ["default"]
+probe_configs = "measured"
+tampered_model_probe = false
+"""
+
+
+def faults_run(tmp_path) -> subprocess.Popen:
+    """`python -m bench run` of Flask with FAULTS_PLAN, its stderr piped."""
+    plan = tmp_path / "plan.toml"
+    plan.write_text(FAULTS_PLAN)
+    results = tmp_path / "results"
+    return subprocess.Popen(
+        [sys.executable, "-m", "bench", "run", "--plan", str(plan), "--profile", "faults",
+         "--only", "flask", "--results", str(results), "--wait"],
         cwd=PROJECT_ROOT, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
+
+
+def stored_run(tmp_path):
+    [run_dir] = [p for p in (tmp_path / "results").iterdir() if p.is_dir() and not p.is_symlink()]
+    return run_dir
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signalled_run_stops_everything_and_keeps_what_finished(tmp_path, signum):
+    runner = faults_run(tmp_path)
     seen: list[psutil.Process] = []
     try:
         for line in runner.stderr:  # wait until the first load level runs
@@ -74,9 +111,142 @@ def test_a_signalled_run_stops_everything_and_keeps_what_finished(tmp_path, sign
             runner.kill()
     time.sleep(0.5)
     assert not [p for p in seen if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
-    [run_dir] = [p for p in tmp_path.iterdir() if p.is_dir() and not p.is_symlink()]
+    run_dir = stored_run(tmp_path)
     info = json.loads((run_dir / "run.json").read_text())
     assert info["status"] == "interrupted"
     rows = read_rows(run_dir / "results.csv")  # whole, with the level that finished
     assert {r.scenario for r in rows} >= {"api_single"}
     assert not list(run_dir.glob(".*.tmp"))
+
+
+def gunicorn_masters(runner_pid: int) -> list[psutil.Process]:
+    """The servers the runner started itself (gunicorn masters; their workers are below them)."""
+    try:
+        children = psutil.Process(runner_pid).children()
+    except psutil.NoSuchProcess:
+        return []
+    return [p for p in children if "gunicorn" in " ".join(p.cmdline())]
+
+
+@pytest.mark.live
+def test_a_server_killed_during_a_level_fails_that_level_and_the_run_goes_on(tmp_path):
+    [flask] = select(discover(), ["flask"])
+    if port_in_use(flask.port):
+        pytest.skip(f"port {flask.port} is in use by another process: this test needs it")
+    runner = faults_run(tmp_path)
+    seen: set[psutil.Process] = set()
+    killed: list[psutil.Process] = []
+    log: list[str] = []
+    try:
+        for line in runner.stderr:
+            log.append(line)
+            seen.update(descendants(runner.pid))
+            if not killed and line.startswith("[2/"):  # the second level (16 users) begins
+                time.sleep(2)  # into the level: Locust is loading the server
+                [master] = gunicorn_masters(runner.pid)
+                killed = [master, *master.children(recursive=True)]
+                os.killpg(master.pid, signal.SIGKILL)  # the whole server, as the OOM killer might
+        assert runner.wait(timeout=60) == 1, "".join(log[-30:])
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+    assert killed, "the run never reached its second level:\n" + "".join(log[-30:])
+
+    time.sleep(0.5)
+    assert not [p for p in seen if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    assert not port_in_use(flask.port)
+    run_dir = stored_run(tmp_path)
+    info = json.loads((run_dir / "run.json").read_text())
+    assert info["status"] == "partial"
+    [failed] = info["deployments"]["flask"]["levels_failed"]
+    assert (failed["scenario"], failed["users"]) == ("api_single", 16)
+    assert "the server exited (code -9) during the level" in failed["reason"]
+    assert any("level failed: the server exited" in line for line in log)
+    # what was measured before and after the kill is kept: the next level restarted the server
+    rows = read_rows(run_dir / "results.csv")
+    measured = {(r.scenario, r.users) for r in rows if r.metric == "interactions" and r.value > 0}
+    assert {("api_single", 1), ("api_batch", 1), ("api_batch", 16), ("form", 16)} <= measured
+    assert not list(run_dir.glob(".*.tmp"))
+
+
+def refuse_to_start(*args, **kwargs):
+    raise AssertionError(f"a process was started: {args[0] if args else kwargs}")
+
+
+@pytest.fixture
+def cli_starting_nothing(monkeypatch):
+    """main() as `python -m bench` runs it, with any process start or benchmark a failure, and
+    pytest's own signal handlers left alone."""
+    monkeypatch.setattr(cli, "signals_as_interrupt", lambda: None)
+    monkeypatch.setattr(cli, "run_benchmark", refuse_to_start)
+    monkeypatch.setattr(subprocess, "Popen", refuse_to_start)
+    return monkeypatch
+
+
+def broken_deployments(tmp_path, manifest_text: str):
+    """A deployments folder holding a copy of Flask's folder with another manifest."""
+    folder = tmp_path / "deployments"
+    shutil.copytree(DEPLOYMENTS_DIR / "flask_app", folder / "flask_app")
+    manifest = folder / "flask_app" / "deployment.toml"
+    manifest.write_text(manifest_text)
+    return folder, manifest
+
+
+FLASK_MANIFEST = (DEPLOYMENTS_DIR / "flask_app" / "deployment.toml").read_text()
+
+
+@pytest.mark.parametrize(
+    ("manifest_text", "problem"),
+    [
+        (
+            "\n".join(x for x in FLASK_MANIFEST.splitlines() if not x.startswith("port")),
+            "missing required key(s) ['port']",
+        ),
+        (FLASK_MANIFEST.replace("port = 8101", "port = [8101"), "cannot read manifest"),
+        (FLASK_MANIFEST.replace("port = 8101", 'port = "8101"'), "port must be a whole number"),
+        (
+            FLASK_MANIFEST + '\n[configs.fast]\nargs = "--fast"\n',
+            "configs.fast: args must be a list of strings",
+        ),
+    ],
+    ids=["missing field", "malformed TOML", "wrong type", "wrong type in a config"],
+)
+@pytest.mark.parametrize("command", [["list"], ["run", "--only", "flask"]], ids=["list", "run"])
+def test_a_broken_manifest_stops_the_command_with_its_file_and_problem(
+    tmp_path, capsys, cli_starting_nothing, manifest_text, problem, command
+):
+    folder, manifest = broken_deployments(tmp_path, manifest_text)
+    cli_starting_nothing.setattr(cli, "discover", partial(discover, folder))
+    results = tmp_path / "results"
+    argv = [*command, "--results", str(results)] if command[0] == "run" else command
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"error: {manifest}: " in err and problem in err
+    assert not results.exists()
+
+
+@pytest.mark.parametrize(
+    ("plan_text", "problem"),
+    [
+        ("[profiles.x]\nlevels = [1, 8\n", "cannot read plan profiles"),
+        ("[profiles.x]\nlevels = [1, 8]\n", "profile 'x': missing required key 'window_s'"),
+        ("[profiles.x]\nlevels = [1, -8]\nwindow_s = 3\n", "positive user counts, not [1, -8]"),
+        (
+            '[profiles.x]\nlevels = [1]\nwindow_s = 3\nconfigs = "default"\n',
+            'configs must be "all" or a list of config names',
+        ),
+        ("[profiles.y]\nlevels = [1]\nwindow_s = 3\n", "no profile 'x'; it has ['y']"),
+    ],
+    ids=["malformed TOML", "missing key", "negative level", "wrong type", "unknown profile"],
+)
+def test_a_broken_plan_stops_the_run_with_its_file_and_problem(
+    tmp_path, capsys, cli_starting_nothing, plan_text, problem
+):
+    plan = tmp_path / "plan.toml"
+    plan.write_text(plan_text)
+    results = tmp_path / "results"
+    argv = ["run", "--plan", str(plan), "--profile", "x", "--only", "flask"]
+    assert cli.main([*argv, "--results", str(results)]) == 2
+    err = capsys.readouterr().err
+    assert f"error: {plan}: " in err and problem in err
+    assert not results.exists()

@@ -3,16 +3,24 @@ import shutil
 
 import numpy as np
 import pytest
+import skops.io as sio
 
+from bench.payloads import canonical_instances
 from shared_model.model import (
     ARTIFACT_DIR,
+    DEFAULT_MODEL_NAME,
     MODEL_NAME,
+    MODEL_NAME_ENV,
+    MODEL_NAMES,
+    TRUSTED_TYPES,
+    VARIANTS,
     ModelIntegrityError,
     load_model,
     predict,
     sha256_of,
 )
-from shared_model.train import train
+from shared_model.train import RECIPES, train
+from shared_model.train import main as train_main
 
 
 def test_metadata_describes_the_artifact(model):
@@ -108,8 +116,6 @@ class NotAModel:
 
 
 def test_a_type_outside_the_trust_list_is_refused_even_with_a_matching_checksum(artifact_copy):
-    import skops.io as sio
-
     artifact = artifact_copy / f"{MODEL_NAME}.skops"
     sio.dump(NotAModel(), artifact)
     meta_path = artifact_copy / f"{MODEL_NAME}.json"
@@ -117,3 +123,116 @@ def test_a_type_outside_the_trust_list_is_refused_even_with_a_matching_checksum(
     meta_path.write_text(json.dumps({**meta, "sha256": sha256_of(artifact)}))
     with pytest.raises(Exception, match="NotAModel"):
         load_model(artifact_copy)
+
+
+# -- model variants ------------------------------------------------------------------------------
+
+
+@pytest.fixture(params=MODEL_NAMES)
+def variant(request):
+    return VARIANTS[request.param]
+
+
+def test_a_variant_is_selected_by_argument(variant):
+    loaded = load_model(name=variant.name)
+    assert loaded.summary["name"] == variant.name
+    assert loaded.metadata["artifact"] == variant.artifact_name
+
+
+def test_a_variant_is_selected_by_the_environment_and_an_argument_overrides_it(monkeypatch):
+    monkeypatch.setenv(MODEL_NAME_ENV, "iris-forest")
+    assert load_model().summary["name"] == "iris-forest"
+    assert load_model(name="iris-logreg").summary["name"] == "iris-logreg"
+
+
+def test_the_default_variant_is_the_logistic_regression(monkeypatch):
+    monkeypatch.delenv(MODEL_NAME_ENV, raising=False)
+    assert load_model().summary["name"] == DEFAULT_MODEL_NAME == "iris-logreg"
+
+
+def test_an_unknown_variant_names_the_known_ones(monkeypatch):
+    with pytest.raises(ModelIntegrityError, match="'iris-gpt'; known models: iris-logreg, iris"):
+        load_model(name="iris-gpt")
+    monkeypatch.setenv(MODEL_NAME_ENV, "iris-gpt")
+    with pytest.raises(ModelIntegrityError, match=f"environment variable {MODEL_NAME_ENV}"):
+        load_model()
+
+
+def test_each_variant_predicts_valid_answers_the_same_way_after_each_load(variant):
+    first, second = load_model(name=variant.name), load_model(name=variant.name)
+    rows = canonical_instances(first)
+    results = predict(first, rows)
+    assert predict(second, rows) == results
+    for result in results:
+        assert result["label"] == first.classes[result["class_id"]]
+        assert sum(result["probabilities"].values()) == pytest.approx(1.0)
+        assert max(result["probabilities"], key=result["probabilities"].get) == result["label"]
+
+
+def test_the_variants_differ_in_their_answers_not_in_their_inputs(model):
+    forest = load_model(name="iris-forest")
+    # The form's defaults and ranges come from the metadata: they must not depend on the variant.
+    for key in ("features", "classes", "dataset", "seed", "train_rows", "test_rows", "version"):
+        assert forest.metadata[key] == model.metadata[key], key
+    rows = canonical_instances(model)
+    assert predict(forest, rows) != predict(model, rows)
+
+
+def test_retraining_the_forest_is_deterministic(tmp_path):
+    committed = load_model(name="iris-forest")
+    metadata = train(tmp_path, "iris-forest")
+    again = load_model(tmp_path, name="iris-forest")
+    rows = canonical_instances(committed)
+    assert predict(again, rows) == predict(committed, rows)
+    assert {k: v for k, v in metadata.items() if k != "sha256"} == {
+        k: v for k, v in committed.metadata.items() if k != "sha256"
+    }
+
+
+def test_the_training_command_trains_only_the_variant_asked_for(tmp_path):
+    train_main(["--out", str(tmp_path), "--model", "iris-forest"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["iris-forest.json", "iris-forest.skops"]
+    assert set(RECIPES) == set(MODEL_NAMES)
+
+
+def test_a_tampered_variant_is_refused_and_the_other_is_not_affected(variant, artifact_copy):
+    artifact = artifact_copy / variant.artifact_name
+    data = bytearray(artifact.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    artifact.write_bytes(data)
+    with pytest.raises(ModelIntegrityError, match="refusing to load"):
+        load_model(artifact_copy, name=variant.name)
+    # Each variant checks only its own file: a probe must tamper with the one it selects.
+    [other] = set(MODEL_NAMES) - {variant.name}
+    assert load_model(artifact_copy, name=other).summary["name"] == other
+
+
+def test_a_variant_selected_by_the_environment_is_checked_too(artifact_copy, monkeypatch):
+    (artifact_copy / "iris-forest.skops").write_bytes(b"not a model")
+    monkeypatch.setenv("SHARED_MODEL_DIR", str(artifact_copy))
+    monkeypatch.setenv(MODEL_NAME_ENV, "iris-forest")
+    with pytest.raises(ModelIntegrityError, match="refusing to load"):
+        load_model()
+
+
+def test_a_variant_served_under_another_name_is_refused(artifact_copy):
+    shutil.copy(artifact_copy / "iris-logreg.json", artifact_copy / "iris-forest.json")
+    with pytest.raises(ModelIntegrityError, match="describes model 'iris-logreg'"):
+        load_model(artifact_copy, name="iris-forest")
+
+
+def test_each_trust_list_covers_its_artifact_and_the_forest_list_is_exact(variant):
+    untrusted = sio.get_untrusted_types(file=ARTIFACT_DIR / variant.artifact_name)
+    assert set(untrusted) <= set(variant.trusted_types)
+    assert set(VARIANTS["iris-forest"].trusted_types) == set(
+        sio.get_untrusted_types(file=ARTIFACT_DIR / "iris-forest.skops")
+    )
+    assert set(TRUSTED_TYPES) == {t for v in VARIANTS.values() for t in v.trusted_types}
+
+
+def test_a_variant_does_not_load_under_another_variants_trust_list():
+    with pytest.raises(sio.exceptions.UntrustedTypesFoundException, match="Tree"):
+        sio.load(
+            ARTIFACT_DIR / "iris-forest.skops",
+            trusted=list(VARIANTS["iris-logreg"].trusted_types),
+        )

@@ -6,9 +6,10 @@ from bench.plan import PlanError, load_plan
 
 def test_the_shipped_profiles_load():
     full, quick = load_plan("full"), load_plan("quick")
-    assert full.repetitions >= 3 and len(full.levels) >= 4
+    assert full.repetitions >= 3 and len(full.levels) >= 3
     assert quick.repetitions == 1 and len(quick.levels) == 2
-    assert full.configs is None and quick.configs == ("default",)
+    assert "default" in full.configs and quick.configs == ("default",)
+    assert full.slo and full.model_variants and full.scaling
 
 
 def test_configs_filter_what_a_manifest_declares():
@@ -16,7 +17,7 @@ def test_configs_filter_what_a_manifest_declares():
     streamlit, flask = deployments["streamlit"], deployments["flask"]
     quick, full = load_plan("quick"), load_plan("full")
     assert quick.configs_for(flask) == ["default"]
-    assert full.configs_for(flask) == ["default", "recommended"]
+    assert full.configs_for(flask) == ["default"]
     assert "diag_nodelay" in full.configs_for(streamlit)
     assert full.levels_for(streamlit, "diag_nodelay") == full.diagnostic_levels
     assert full.levels_for(streamlit, "no_gc") == full.levels
@@ -30,6 +31,21 @@ def test_configs_filter_what_a_manifest_declares():
         ("[profiles.x]\nlevels = [1]\nwindow_s = 0\n", "window_s must be"),
         ("[profiles.x]\nlevels = [1]\nwindow_s = 1\nrepetitions = 0\n", "repetitions must be"),
         ("[profiles.x\n", "cannot read"),
+        (
+            "[profiles.x]\nlevels = [1]\nwindow_s = 1\n[profiles.x.model_variants]\n"
+            'models = ["iris-huge"]\nscenarios = ["api_single"]\nlevels = [1]\n',
+            "unknown models",
+        ),
+        (
+            "[profiles.x]\nlevels = [1]\nwindow_s = 1\n[profiles.x.slo]\n"
+            "bounds_ms = { api_single = 100 }\nstart_rates = {}\nwindow_s = 1\n",
+            "same scenarios",
+        ),
+        (
+            "[profiles.x]\nlevels = [1]\nwindow_s = 1\n[profiles.x.scaling]\n"
+            'workers = [0]\nscenario = "api_single"\nlevels = [1]\n',
+            "workers must be",
+        ),
     ],
 )
 def test_a_broken_plan_says_what_is_wrong(tmp_path, text, message):

@@ -53,8 +53,10 @@ def test_flask_default_serializes_requests_and_answers_securely(tmp_path, model)
     assert concurrency["max_in_flight"] == 1
     assert security["csrf_refused"] is True and security["csrf_status"] == 403
     assert security["reflected_input_escaped"] is True, security["evidence"]
-    assert security["headers"]["X-Frame-Options"] is None  # Flask sets no security header
-    assert security["headers"]["X-Content-Type-Options"] is None
+    # Flask itself sets no security header; the deployment adds them with Flask-Talisman.
+    assert security["headers"]["X-Frame-Options"] == "DENY"
+    assert security["headers"]["X-Content-Type-Options"] == "nosniff"
+    assert security["security_headers"]["required_missing"] == []
     assert security["debug_page_shown"] is False, security["evidence"]["debug_page_shown"]
     assert security["loopback_only"] is True and security["listening"] == ["127.0.0.1:8101"]
     assert security["cross_origin_websocket_refused"] is None

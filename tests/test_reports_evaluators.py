@@ -76,9 +76,9 @@ def claim(evaluator: str, expects: dict | None = None, **params: Any) -> Claim:
 
 def results(*rows: tuple) -> pd.DataFrame:
     """rows: (deployment, config, scenario, users, repetition, metric, value)."""
-    return pd.DataFrame([("run", *r, "unit") for r in rows], columns=list(COLUMNS)).astype(
-        {"users": int, "repetition": int, "value": float}
-    )
+    return pd.DataFrame(
+        [("run", *r, "unit", "iris-logreg") for r in rows], columns=list(COLUMNS)
+    ).astype({"users": int, "repetition": int, "value": float})
 
 
 NO_RESULTS = results()
@@ -475,6 +475,13 @@ def test_an_interval_across_a_band_edge_is_undecided():
     assert ev.read_estimate(Estimate(1.15, 1.10, 1.20, 3), 0.05, 0.30) == "slightly better"
     # Without an interval one window cannot tell "slightly" from "same": undecided.
     assert ev.read_estimate(Estimate(1.15, float("nan"), float("nan"), 2), 0.05, 0.30) == ""
+
+
+def test_an_interval_holding_no_difference_across_bands_is_not_distinguishable():
+    from reports.stats import Estimate
+
+    assert ev.read_estimate(Estimate(1.04, 0.97, 1.12, 3), 0.05, 0.30) == ev.INDISTINGUISHABLE
+    assert ev.read_estimate(Estimate(1.01, 0.98, 1.03, 3), 0.05, 0.30) == "same"
 
 
 # --- probes ----------------------------------------------------------------------------------

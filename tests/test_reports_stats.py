@@ -52,7 +52,7 @@ def test_a_ratio_over_nothing_is_nan():
 
 def test_summarise_gives_one_row_per_level():
     rows = [
-        ("r", "flask", "default", "api_single", users, rep, "throughput", value, "1/s")
+        ("r", "flask", "default", "api_single", users, rep, "throughput", value, "1/s", "m")
         for users, values in ((1, [10.0, 11.0, 12.0]), (8, [40.0, 41.0]))
         for rep, value in enumerate(values, start=1)
     ]

@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
+from flask_talisman import Talisman
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
@@ -14,6 +15,7 @@ from wtforms import Field, FloatField, Form
 from wtforms.validators import InputRequired, ValidationError
 
 from shared_model.model import LoadedModel, load_model, predict
+from shared_model.openapi import OPENAPI_PATH, openapi_document
 from shared_model.schema import (
     HTTP_ERRORS,
     JSON_MEDIA_TYPE,
@@ -26,24 +28,51 @@ from shared_model.schema import (
 )
 
 csrf = CSRFProtect()
+# The page's only resource is its inline <style>, let in by a per-request nonce.
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "style-src": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+    "base-uri": "'none'",
+    "object-src": "'none'",
+}
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
+    # One byte over the contract's limit: Werkzeug cuts a streamed (chunked) body at
+    # MAX_CONTENT_LENGTH without an error, so the byte too many is what parse_json_body needs
+    # to answer 413 rather than "malformed JSON". A declared Content-Length over it is a 413 too.
     app.config.update(
-        SECRET_KEY=os.environ.get("FLASK_SECRET_KEY"), MAX_CONTENT_LENGTH=MAX_BODY_BYTES
+        SECRET_KEY=os.environ.get("FLASK_SECRET_KEY"), MAX_CONTENT_LENGTH=MAX_BODY_BYTES + 1
     )
     app.config.update(test_config or {})
     app.json.sort_keys = False  # keep the contract's key order, as Django REST framework does
     if not app.config["SECRET_KEY"]:
         raise RuntimeError("FLASK_SECRET_KEY is not set: the form's CSRF tokens need a secret key")
     csrf.init_app(app)
+    # The servers speak plain HTTP on 127.0.0.1: no redirect to https, and a session cookie
+    # marked Secure would never come back, which would break the form's CSRF token.
+    Talisman(
+        app,
+        force_https=False,
+        session_cookie_secure=False,
+        frame_options="DENY",
+        content_security_policy=CONTENT_SECURITY_POLICY,
+        content_security_policy_nonce_in=["style-src"],
+    )
     model = load_model()
     form_class = prediction_form_class(model)
+    api_document = openapi_document(model.metadata)
 
     @app.get("/health")
     def health() -> Any:
         return {"status": "ok", "model": model.summary}
+
+    @app.get(OPENAPI_PATH)
+    def openapi() -> Any:
+        return api_document
 
     @app.post("/api/predict")
     @csrf.exempt  # a JSON API called without cookies: there is no session to forge
@@ -74,7 +103,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Any:
         status = error.code or 500
-        return jsonify(http_error_body(status)), status
+        # A 405 must name the allowed methods (RFC 9110); werkzeug's headers carry them.
+        allow = {k: v for k, v in error.get_headers() if k == "Allow"}
+        return jsonify(http_error_body(status)), status, allow
 
     return app
 

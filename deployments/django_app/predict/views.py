@@ -31,6 +31,11 @@ class HealthView(APIView):
         return Response({"status": "ok", "model": shared_model().summary})
 
 
+class OpenAPIView(APIView):
+    def get(self, request: Request) -> Response:
+        return Response(apps.get_app_config("predict").api_document)
+
+
 class PredictView(APIView):
     def post(self, request: Request) -> Response:
         model = shared_model()

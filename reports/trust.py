@@ -1,0 +1,309 @@
+"""How far each figure can be trusted: the run's VALID/INVALID verdict, the load generator's
+headroom against the calibrated ceiling, and the repeatability of every level."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from bench.results import OPEN_LOOP, SLO, read_rows
+from bench.validity import (
+    CALIBRATION_ROLE,
+    CEILING_SHARE_FLAG,
+    coefficient_of_variation,
+    run_validity,
+    samples_needed,
+)
+from reports import stats, text
+from reports.inputs import StoredRun
+from reports.tables import Cell, Table, _est, _num, label, ordered
+
+COV_FLAG = 0.05  # with pinned cores, throughput should repeat within 5 %
+CEILING_SCENARIO = "api_single"
+
+
+def validity(stored: StoredRun) -> dict[str, Any]:
+    """The verdict the runner stored; for a run stored before verdicts existed, the same rules
+    applied to its stored rows."""
+    recorded = stored.info.get("validity")
+    if isinstance(recorded, Mapping) and "verdict" in recorded:
+        return dict(recorded)
+    path = stored.path / "results.csv"
+    rows = read_rows(path) if path.exists() else []
+    return {**run_validity(rows, stored.info), "recomputed": True}
+
+
+def calibration_names(run: Mapping[str, Any]) -> list[str]:
+    return [
+        name
+        for name, info in (run.get("deployments") or {}).items()
+        if info.get("role") == CALIBRATION_ROLE
+    ]
+
+
+def ceilings(stored: StoredRun) -> dict[int, stats.Estimate]:
+    """users -> the load generator's calibrated ceiling: the null target's throughput (median
+    over repetitions, at its default configuration) with as many users."""
+    levels = stored.load_levels
+    names = calibration_names(stored.info)
+    rows = levels[
+        levels["deployment"].isin(names)
+        & (levels["scenario"] == CEILING_SCENARIO)
+        & (levels["config"] == "default")
+        & (levels["metric"] == "throughput")
+    ]
+    return {
+        int(users): stats.median_ci(frame["value"].tolist())
+        for users, frame in rows.groupby("users")
+    }
+
+
+def headroom_table(stored: StoredRun) -> Table:
+    """Every measured level: throughput with its interval, its repeatability (coefficient of
+    variation), the load generator's CPU, and its share of the calibrated ceiling."""
+    levels = stored.load_levels
+    ceiling = ceilings(stored)
+    order = ordered(stored.info)
+    rows = []
+    for key, frame in levels.groupby(stats.LEVEL_KEYS, sort=False):
+        deployment, config, scenario, users = key
+        values = {m: f["value"].tolist() for m, f in frame.groupby("metric")}
+        rows.append((order.index(deployment), config, scenario, users, key, values))
+    cells = [
+        _headroom_row(stored.info, key, values, ceiling.get(int(key[3])))
+        for *_, key, values in sorted(rows, key=lambda r: r[:4])
+    ]
+    notes = (
+        f"CoV: coefficient of variation of throughput over the repetitions (sample standard "
+        f"deviation ÷ mean); flagged above {COV_FLAG:.0%}, where a level did not repeat as a "
+        "pinned benchmark should.",
+        "Locust CPU: the highest mean CPU of the load generator over a level's windows "
+        "(100 % = one core).",
+        f"Share of ceiling: throughput ÷ the null target's throughput with as many users (the "
+        f"most this load generator drove on this machine); flagged above "
+        f"{CEILING_SHARE_FLAG:.0%}, where the load generator, not the server, may set the pace. "
+        "The ceiling is that of the one-row API client; the form client also parses HTML and "
+        "the Streamlit client speaks a websocket, so for those scenarios Locust's CPU is the "
+        "direct check.",
+    )
+    columns = [
+        "Deployment",
+        "Config",
+        "Scenario",
+        "Users",
+        "Throughput (/s)",
+        "CoV",
+        "Locust CPU (%)",
+        "Ceiling (/s)",
+        "Share of ceiling",
+    ]
+    return Table(columns, cells, notes=notes)
+
+
+def _headroom_row(
+    run: Mapping[str, Any],
+    key: tuple,
+    values: Mapping[str, list[float]],
+    ceiling: stats.Estimate | None,
+) -> list[Cell]:
+    deployment, config, scenario, users = key
+    throughput = values.get("throughput", [])
+    cov = coefficient_of_variation(throughput)
+    share = (
+        stats.ratio_ci(throughput, [ceiling.value])
+        if ceiling is not None and not math.isnan(ceiling.value)
+        else stats.NAN_ESTIMATE
+    )
+    is_ceiling = deployment in calibration_names(run)
+    loadgen = max(values.get("loadgen_cpu", [math.nan]), default=math.nan)
+    return [
+        Cell(label(run, deployment)),
+        Cell(config),
+        Cell(scenario),
+        _num(users),
+        _est(stats.median_ci(throughput)),
+        _flagged(f"{cov:.1%}" if not math.isnan(cov) else "n/a", cov > COV_FLAG, "not repeatable"),
+        _num(loadgen, 0),
+        _num(ceiling.value if ceiling else math.nan),
+        Cell("the ceiling", css="muted")
+        if is_ceiling
+        else _flagged(
+            f"{share.value:.0%}" if not math.isnan(share.value) else "n/a",
+            share.value > CEILING_SHARE_FLAG,
+            "near the load generator's ceiling",
+        ),
+    ]
+
+
+def _flagged(shown: str, flag: bool, why: str) -> Cell:
+    return Cell(f"{shown} \u2691", note=why, css="num flag") if flag else Cell(shown, css="num")
+
+
+def cov_summary(stored: StoredRun) -> str:
+    """One sentence: how repeatable the levels were."""
+    levels = stored.load_levels
+    covs = [
+        coefficient_of_variation(frame["value"].tolist())
+        for _, frame in levels[levels["metric"] == "throughput"].groupby(stats.LEVEL_KEYS)
+    ]
+    covs = [c for c in covs if not math.isnan(c)]
+    if not covs:
+        return "Repeatability: fewer than two repetitions per level, so it is not known."
+    over = sum(c > COV_FLAG for c in covs)
+    median = pd.Series(covs).median()
+    sentence = (
+        f"Repeatability: the coefficient of variation of throughput over repetitions has median "
+        f"{median:.1%} over {text.plural(len(covs), 'level')} (highest {max(covs):.1%})"
+    )
+    if over:
+        return sentence + f"; {over} above {COV_FLAG:.0%}, flagged in the table below."
+    return sentence + f"; none above {COV_FLAG:.0%}."
+
+
+def slo_table(stored: StoredRun) -> Table:
+    """The open-loop search's result per deployment, configuration and scenario: the highest
+    arrival rate whose p99 (from the schedule) stayed under the bound, beside the closed-loop
+    peak of the same scenario."""
+    results = stored.measured
+    found = results[results["scenario"].str.startswith(SLO)]
+    order = ordered(stored.info)
+    rows = []
+    for (deployment, config, scenario), frame in found.groupby(
+        ["deployment", "config", "scenario"]
+    ):
+        if deployment not in order:
+            continue
+        value = dict(zip(frame["metric"], frame["value"], strict=False))
+        closed = scenario.removeprefix(SLO)
+        trials = _trials(results, deployment, config, closed)
+        rate = value.get("slo_max_rate", math.nan)
+        stop = (stored.deployments.get(deployment, {}).get("slo_stops") or {}).get(
+            f"{config}/{closed}", ""
+        )
+        rows.append(((order.index(deployment), config, closed), [
+            Cell(label(stored.info, deployment)),
+            Cell(config),
+            Cell(closed),
+            _num(value.get("slo_p99_bound", math.nan)),
+            Cell(text.number(rate, 0) if not math.isnan(rate) else "none", note=stop,
+                 css="num" if not math.isnan(rate) else "num bad"),
+            Cell("yes" if value.get("slo_confirmed") else "no", css="muted"),
+            _num(_closed_loop_peak(stored, deployment, config, closed)),
+            Cell(trials, css="muted"),
+        ]))  # fmt: skip
+    notes = (
+        "Open loop: one Locust user sends requests at Poisson arrival times at a fixed rate "
+        "whatever the server answers; each latency is counted from when the request was due, so "
+        "a stalled server shows in p99 (no coordinated omission). The search doubles the rate "
+        "until a trial misses, bisects to within 10 %, and confirms the rate with a repeat trial "
+        "(MLPerf's Server scenario). A trial passes when its p99 is under the bound, with no "
+        "more than 0.1 % of its interactions failed and no more than 1 % sent late, and with at "
+        f"least {_trial_minimums(stored)} interactions due in its window.",
+        "Closed-loop peak: the highest median throughput of the same scenario and configuration "
+        "at any user level above (users wait for each answer, so that figure carries no latency "
+        "bound).",
+    )
+    columns = ["Deployment", "Config", "Scenario", "p99 bound (ms)", "Max rate under SLO (/s)",
+               "Confirmed", "Closed-loop peak (/s)", "Trials (rate: p99 ms)"]  # fmt: skip
+    return Table(columns, [cells for _, cells in sorted(rows, key=lambda r: r[0])], notes=notes)
+
+
+def _trials(results: pd.DataFrame, deployment: str, config: str, scenario: str) -> str:
+    rows = results[
+        (results["deployment"] == deployment)
+        & (results["config"] == config)
+        & (results["scenario"] == OPEN_LOOP + scenario)
+    ]
+    shown = []
+    for _, trial in rows.groupby("repetition", sort=True):
+        value = dict(zip(trial["metric"], trial["value"], strict=False))
+        mark = "\u2713" if value.get("met_slo") else "\u2717"
+        shown.append(
+            f"{text.number(value.get('offered_rate', math.nan), 0)}: "
+            f"{text.number(value.get('latency_p99', math.nan))} {mark}"
+        )
+    return "; ".join(shown)
+
+
+def _closed_loop_peak(stored: StoredRun, deployment: str, config: str, scenario: str) -> float:
+    levels = stored.load_levels
+    rows = levels[
+        (levels["deployment"] == deployment)
+        & (levels["config"] == config)
+        & (levels["scenario"] == scenario)
+        & (levels["metric"] == "throughput")
+    ]
+    medians = rows.groupby("users")["value"].median()
+    return float(medians.max()) if not medians.empty else math.nan
+
+
+def _trial_minimums(stored: StoredRun) -> str:
+    slo = (stored.info.get("plan") or {}).get("slo") or {}
+    given = slo.get("min_interactions") or {}
+    default = samples_needed("latency_p99")
+    parts = [f"{n:,} for {scenario}" for scenario, n in sorted(given.items())]
+    return "; ".join([*parts, f"{default:,} otherwise (as for any p99 in this report)"])
+
+
+CROSSCHECK_FILE = "crosscheck.csv"
+
+
+def crosscheck_rows(stored: StoredRun) -> pd.DataFrame:
+    """crosscheck.csv of the run (python -m bench crosscheck), or an empty frame."""
+    path = stored.path / CROSSCHECK_FILE
+    if not path.exists():
+        return pd.DataFrame(columns=["deployment", "config", "users", "tool", "metric", "value"])
+    frame = pd.read_csv(path)
+    return frame.astype({"users": int, "value": float})
+
+
+def crosscheck_table(stored: StoredRun) -> Table:
+    rows = crosscheck_rows(stored)
+    order = ordered(stored.info)
+    cells = []
+    for (deployment, config, users), frame in rows.groupby(["deployment", "config", "users"]):
+        value = {(t, m): v for t, m, v in zip(frame["tool"], frame["metric"], frame["value"],
+                                               strict=True)}  # fmt: skip
+        disagrees = value.get(("wrk/locust", "disagrees"), 0) >= 1
+        flagged = value.get(("wrk", "flagged_repetitions"), 0) + value.get(
+            ("locust", "flagged_repetitions"), 0
+        )
+        cells.append(((order.index(deployment) if deployment in order else 99, config, users), [
+            Cell(label(stored.info, deployment)),
+            Cell(config),
+            _num(users),
+            _num(value.get(("locust", "throughput"), math.nan)),
+            _num(value.get(("wrk", "throughput"), math.nan)),
+            _ratio_cell(value.get(("wrk/locust", "throughput"), math.nan), disagrees),
+            _num(value.get(("locust", "latency_p50"), math.nan)),
+            _num(value.get(("wrk", "latency_p50"), math.nan)),
+            _ratio_cell(value.get(("wrk/locust", "latency_p50"), math.nan), disagrees),
+            _num(value.get(("locust", "server_cpu"), math.nan), 0),
+            _num(value.get(("wrk", "server_cpu"), math.nan), 0),
+            Cell(str(int(flagged)), css="num bad" if flagged else "num muted"),
+        ]))  # fmt: skip
+    notes = (
+        "wrk (C, one thread pinned to the load generator's cores, as many connections as Locust "
+        "had users, the same one-row bodies) against each REST deployment, interleaved, medians "
+        "over repetitions; Locust's figures are the stored run's api_single medians. A ratio more "
+        "than 10 % from 1 is flagged. Flagged repetitions had errors and are left out.",
+        "Why they can differ: Locust's users are Python greenlets that build each request, "
+        "parse and check each answer, and log it, which adds their time to every round trip "
+        "when the server is fast; wrk only counts status codes. Where the server is the "
+        "bottleneck both drive it to the same throughput.",
+    )
+    columns = ["Deployment", "Config", "Users / connections", "Locust (/s)", "wrk (/s)",
+               "wrk ÷ Locust", "Locust p50 (ms)", "wrk p50 (ms)", "wrk ÷ Locust p50",
+               "Server CPU, Locust (%)", "Server CPU, wrk (%)", "Flagged reps"]  # fmt: skip
+    return Table(columns, [c for _, c in sorted(cells, key=lambda r: r[0])], notes=notes)
+
+
+def _ratio_cell(value: float, disagrees: bool) -> Cell:
+    if math.isnan(value):
+        return Cell("n/a", css="num muted")
+    shown = f"{value:.2f}\u00d7"
+    off = abs(value - 1) > 0.10
+    return Cell(shown + (" \u2691" if off else ""), css="num flag" if off and disagrees else "num")

@@ -1,0 +1,305 @@
+"""A Locust worker on "another host" (`python -m bench worker`, here on this one) beside a local
+worker, against a real Flask server: the master's one request log holds both workers' requests,
+the run ends by itself, and no Locust process is left behind."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+import pytest
+
+import bench.loadgen
+from bench import PROJECT_ROOT
+from bench.collect import level_metrics, read_request_logs, recorded_window
+from bench.loadgen import LocustRun, free_port, kill_locust, start_locust, wait_locust
+from bench.manifest import discover, project_pythonpath, select
+from bench.payloads import write_payload_file
+from bench.process import serving, split_cores
+from bench.scenarios import INCOMPLETE_LOG_EXIT_CODE, INTERACTIONS
+
+pytestmark = pytest.mark.live
+
+PORT = 8275  # this test's own port, apart from the other live tests'
+NOTHING_LISTENS = "http://127.0.0.1:8276"
+USERS = 8
+WARMUP_S = 1.0
+WINDOW_S = 3.0
+MAX_RUN_TIME_S = 30.0  # the cap; the run must end well before it, by itself
+
+
+@dataclass
+class RemoteRun:
+    run: LocustRun
+    master_port: int
+    started: float
+    exit_code: int
+    load_ended: float
+    worker_exit_code: int
+    worker_output: str
+    seen_during_run: list[psutil.Process]
+    metrics: dict[str, float]
+    out_dir: Path
+
+
+def bench_worker(master_port: int, output: Path, *options: str) -> subprocess.Popen:
+    """`python -m bench worker` as the other host would run it (its own session, as a terminal
+    would start it, so that only what it stops itself stops)."""
+    argv = [sys.executable, "-m", "bench", "worker", "--master", "127.0.0.1"]
+    with output.open("wb") as log:
+        return subprocess.Popen(
+            [*argv, "--master-port", str(master_port), *options],
+            cwd=PROJECT_ROOT,
+            env={**os.environ, "PYTHONPATH": project_pythonpath()},
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def wait_until(condition, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def locust_request_count(output_log: Path) -> int:
+    """The request count of the summary Locust prints as it exits (its final stats; the CSV
+    files are snapshots taken every second)."""
+    totals = [line.split() for line in output_log.read_text().splitlines()]
+    return int(next(words[1] for words in totals if words[:1] == ["Aggregated"]))
+
+
+def sends_to(proc: psutil.Process, port: int) -> bool:
+    """Whether `proc` has a connection open to `port` (its users are sending)."""
+    connections = proc.net_connections(kind="tcp")
+    return any(c.raddr and c.raddr.port == port for c in connections)
+
+
+def tree_of(process: subprocess.Popen) -> list[psutil.Process]:
+    with contextlib.suppress(psutil.NoSuchProcess):
+        root = psutil.Process(process.pid)
+        return [root, *root.children(recursive=True)]
+    return []
+
+
+def stop_bench_worker(process: subprocess.Popen) -> None:
+    """Only if a test failed half-way: the command stops its Locust worker on SIGINT."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=15)
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def locust_processes_for(master_port: int) -> list[psutil.Process]:
+    """Live Locust processes (master or worker) of the master on `master_port`."""
+    found = []
+    for proc in psutil.process_iter():
+        with contextlib.suppress(psutil.Error):
+            cmdline = proc.cmdline()
+            if "locust" in cmdline and str(master_port) in cmdline and _running(proc):
+                found.append(proc)
+    return found
+
+
+@pytest.fixture(scope="module")
+def remote(model, tmp_path_factory) -> RemoteRun:
+    [flask] = select(discover(), ["flask"])
+    tmp = tmp_path_factory.mktemp("remote")
+    write_payload_file(model, tmp / "payloads.json")
+    server_cores, loadgen_cores = split_cores()
+    master_port = free_port()
+    with serving(flask, port=PORT, cores=server_cores, log_path=tmp / "flask.log") as running:
+        started = time.time()
+        run = start_locust(
+            "api_single", running.base_url, USERS, WARMUP_S, WINDOW_S, MAX_RUN_TIME_S,
+            tmp / "level", loadgen_cores, tmp / "payloads.json", locust_workers=1,
+            remote_workers=1, master_bind_host="0.0.0.0", master_port=master_port,
+        )  # fmt: skip
+        worker = bench_worker(master_port, tmp / "bench-worker.log", "--once")
+        try:
+            # The master, its local worker and the remote one (bench worker's child).
+            wait_until(lambda: len(locust_processes_for(master_port)) == 3, timeout_s=20)
+            seen_during_run = run.tree() + tree_of(worker)
+            exit_code = wait_locust(run, timeout_s=MAX_RUN_TIME_S + 30)
+            load_ended = time.time()
+            worker_exit_code = worker.wait(timeout=30)
+        finally:
+            kill_locust(run)
+            stop_bench_worker(worker)
+    requests = read_request_logs(run.request_logs)
+    window = recorded_window(requests, WARMUP_S, WINDOW_S)
+    metrics = level_metrics(requests, window, [], [])
+    worker_output = (tmp / "bench-worker.log").read_text()
+    return RemoteRun(
+        run, master_port, started, exit_code, load_ended, worker_exit_code, worker_output,
+        seen_during_run, metrics, tmp,
+    )  # fmt: skip
+
+
+def test_the_masters_one_log_holds_both_workers_interactions(remote):
+    assert remote.run.request_logs == [remote.out_dir / "level.requests.csv"]
+    with remote.run.request_log.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    by_worker: dict[str, int] = {}
+    for row in rows:
+        if row["name"] in INTERACTIONS:
+            by_worker[row["worker"]] = by_worker.get(row["worker"], 0) + 1
+    assert set(by_worker) == {"0", "1"}, by_worker  # the local worker and the remote one
+    assert list(remote.out_dir.glob("*.w*.requests.csv")) == []
+
+
+def test_the_log_holds_every_request_locust_counted(remote):
+    """Locust's stats travel in the same reports as the log lines: every request it counted
+    from either worker, up to each one's last report, is in the log."""
+    counted = locust_request_count(remote.run.output_log)
+    assert len(read_request_logs(remote.run.request_logs)) == counted
+
+
+def test_the_window_is_measured_without_failures(remote):
+    assert remote.metrics["interactions"] > 0
+    assert remote.metrics["failures"] == 0
+    assert remote.worker_exit_code == 0, remote.worker_output
+    assert "level 1 ended" in remote.worker_output
+
+
+def test_the_master_quits_by_itself_and_no_locust_process_is_left(remote):
+    window = recorded_window(read_request_logs(remote.run.request_logs), WARMUP_S, WINDOW_S)
+    assert remote.exit_code == 0
+    assert window.end <= remote.load_ended < remote.started + MAX_RUN_TIME_S
+    # The master, the local worker, `bench worker` and the Locust worker it started.
+    assert len(remote.seen_during_run) >= 4
+    assert not [p for p in remote.seen_during_run if _running(p)]
+    assert locust_processes_for(remote.master_port) == []
+
+
+def test_a_missing_remote_worker_ends_the_level_with_a_clear_error(model, tmp_path, monkeypatch):
+    monkeypatch.setattr(bench.loadgen, "WORKERS_CONNECT_TIMEOUT_S", 2)
+    write_payload_file(model, tmp_path / "payloads.json")
+    _, loadgen_cores = split_cores()
+    run = start_locust(
+        "api_single", NOTHING_LISTENS, 2, WARMUP_S, WINDOW_S, MAX_RUN_TIME_S, tmp_path / "level",
+        loadgen_cores, tmp_path / "payloads.json", locust_workers=1, remote_workers=1,
+    )  # fmt: skip
+    try:
+        exit_code = wait_locust(run, timeout_s=30)
+    finally:
+        kill_locust(run)
+    assert exit_code != 0
+    assert "Gave up waiting for workers to connect" in run.output_log.read_text()
+    assert all(p.poll() is not None for p in run.processes)
+
+
+def test_one_worker_command_serves_level_after_level(model, tmp_path):
+    """Without --once it starts a Locust worker for each master in turn; with remote workers
+    only, the window comes from theirs alone."""
+    write_payload_file(model, tmp_path / "payloads.json")
+    _, loadgen_cores = split_cores()
+    master_port = free_port()
+    worker = bench_worker(master_port, tmp_path / "bench-worker.log")
+    runs, exit_codes = [], []
+    try:
+        with serving(
+            select(discover(), ["flask"])[0], port=PORT, log_path=tmp_path / "flask.log"
+        ) as running:
+            for level in (1, 2):
+                run = start_locust(
+                    "api_single", running.base_url, 2, WARMUP_S, 1.0, MAX_RUN_TIME_S,
+                    tmp_path / f"level{level}", loadgen_cores, tmp_path / "payloads.json",
+                    remote_workers=1, master_port=master_port,
+                )  # fmt: skip
+                runs.append(run)
+                try:
+                    exit_codes.append(wait_locust(run, timeout_s=MAX_RUN_TIME_S + 30))
+                finally:
+                    kill_locust(run)
+        worker.send_signal(signal.SIGINT)
+        assert worker.wait(timeout=15) == 130
+    finally:
+        stop_bench_worker(worker)
+    output = (tmp_path / "bench-worker.log").read_text()
+    assert exit_codes == [0, 0], output
+    for run in runs:
+        assert [r for r in read_request_logs(run.request_logs) if r.name in INTERACTIONS]
+    assert "level 1 ended" in output and "level 2 ended" in output
+    assert locust_processes_for(master_port) == []
+
+
+def test_a_worker_that_dies_makes_the_log_incomplete_and_the_master_says_so(model, tmp_path):
+    """Its last report never comes: the master waits for it (bounded), then exits with
+    INCOMPLETE_LOG_EXIT_CODE and names the worker in its log."""
+    write_payload_file(model, tmp_path / "payloads.json")
+    _, loadgen_cores = split_cores()
+    master_port = free_port()
+    with serving(
+        select(discover(), ["flask"])[0], port=PORT, log_path=tmp_path / "flask.log"
+    ) as running:
+        run = start_locust(
+            "api_single", running.base_url, 2, WARMUP_S, WINDOW_S, MAX_RUN_TIME_S,
+            tmp_path / "level", loadgen_cores, tmp_path / "payloads.json", locust_workers=1,
+            remote_workers=1, master_port=master_port,
+        )  # fmt: skip
+        worker = bench_worker(master_port, tmp_path / "bench-worker.log", "--once")
+        try:
+            wait_until(lambda: len(locust_processes_for(master_port)) == 3, timeout_s=20)
+            [remote_locust] = tree_of(worker)[1:]
+            wait_until(lambda: sends_to(remote_locust, PORT), timeout_s=20)  # its users began
+            remote_locust.kill()
+            exit_code = wait_locust(run, timeout_s=MAX_RUN_TIME_S + 30)
+        finally:
+            kill_locust(run)
+            stop_bench_worker(worker)
+    assert exit_code == INCOMPLETE_LOG_EXIT_CODE
+    assert "request log incomplete: no last report" in run.output_log.read_text()
+
+
+def test_the_worker_says_the_master_is_unreachable_and_stops_on_ctrl_c(tmp_path):
+    master_port = free_port()  # nothing listens there
+    worker = bench_worker(master_port, tmp_path / "bench-worker.log")
+    try:
+        wait_until(lambda: "not reachable" in (tmp_path / "bench-worker.log").read_text(), 30)
+        worker.send_signal(signal.SIGINT)
+        assert worker.wait(timeout=15) == 130
+    finally:
+        stop_bench_worker(worker)
+    assert f"127.0.0.1:{master_port} not reachable" in (tmp_path / "bench-worker.log").read_text()
+
+
+def test_ctrl_c_stops_the_locust_worker_it_started(tmp_path):
+    """A listener that is no Locust master: the command starts a Locust worker, which waits for
+    a locustfile that never comes, until Ctrl-C."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        master_port = listener.getsockname()[1]
+        worker = bench_worker(master_port, tmp_path / "bench-worker.log")
+        try:
+            wait_until(lambda: locust_processes_for(master_port), timeout_s=30)
+            started = tree_of(worker)
+            worker.send_signal(signal.SIGINT)
+            assert worker.wait(timeout=15) == 130
+        finally:
+            stop_bench_worker(worker)
+    assert len(started) >= 2  # the command and its Locust worker
+    assert not [p for p in started if _running(p)]
+    assert locust_processes_for(master_port) == []
+
+
+def _running(proc: psutil.Process) -> bool:
+    with contextlib.suppress(psutil.Error):
+        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
+    return False

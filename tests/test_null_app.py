@@ -1,0 +1,88 @@
+"""The null target: a constant answer shaped like a real one, and no model work at all."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from werkzeug.test import Client
+
+from bench import PROJECT_ROOT
+from bench.manifest import discover
+from bench.scenarios import CHECK_ANSWERS_ENV
+from deployments.null_app.app import ANSWER, application
+from shared_model.model import predict
+
+
+@pytest.fixture(scope="module")
+def client():
+    return Client(application)
+
+
+def shape(value):
+    """The keys and types of a JSON value, without its numbers and strings."""
+    if isinstance(value, dict):
+        return {key: shape(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [shape(item) for item in value]
+    return type(value).__name__
+
+
+def test_health_and_predict_answer_the_same_constant(client):
+    health = client.get("/health")
+    predicted = client.post("/api/predict", data=b"anything at all", content_type="text/plain")
+    assert health.status_code == predicted.status_code == 200
+    assert health.data == predicted.data == ANSWER
+    assert predicted.mimetype == "application/json"
+
+
+def test_the_answer_is_shaped_and_sized_like_a_one_row_prediction(model, good_row):
+    real = json.dumps(
+        {"predictions": predict(model, [good_row]), "model": model.summary}, separators=(",", ":")
+    ).encode()
+    assert shape(json.loads(ANSWER)) == shape(json.loads(real))
+    assert abs(len(ANSWER) - len(real)) < 0.1 * len(real)
+
+
+@pytest.mark.parametrize(("method", "path"), [("GET", "/nope"), ("GET", "/api/predict")])
+def test_other_requests_get_404(client, method, path):
+    answer = client.open(path, method=method)
+    assert answer.status_code == 404
+    assert answer.json["error"]["code"] == "not_found"
+
+
+def test_it_imports_no_model_code():
+    probe = (
+        "import sys, deployments.null_app.app; "
+        "print(sorted(m for m in ('shared_model', 'sklearn', 'numpy') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
+
+
+def test_manifest_is_a_calibration_with_one_worker():
+    null = {d.name: d for d in discover()}["null"]
+    assert null.role == "calibration"
+    assert null.scenarios == ("api_single",)
+    assert list(null.configs) == ["default"]
+    assert null.environment("default", 1, 8) == {"WEB_CONCURRENCY": "1"}
+
+
+@pytest.mark.parametrize(("value", "checks"), [(None, True), ("1", True), ("0", False)])
+def test_the_scenario_skips_the_answer_check_only_when_told(value, checks):
+    # In a subprocess: importing locust patches the process with gevent.
+    env = {k: v for k, v in os.environ.items() if k != CHECK_ANSWERS_ENV}
+    if value is not None:
+        env[CHECK_ANSWERS_ENV] = value
+    result = subprocess.run(
+        [sys.executable, "-c", "import bench.scenarios.api_single as s; print(s.CHECK_ANSWERS)"],
+        cwd=PROJECT_ROOT,
+        env={**env, "PYTHONPATH": str(PROJECT_ROOT)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.strip() == str(checks)

@@ -1,0 +1,54 @@
+"""What one repetition measures: main configurations, model variants and worker counts."""
+
+import dataclasses
+
+from bench.manifest import discover
+from bench.passes import passes
+from bench.plan import ModelVariants, Plan, Scaling
+
+PLAN = Plan(
+    "t",
+    levels=(1, 8),
+    window_s=1,
+    warmup_s=0,
+    repetitions=1,
+    cold_starts=0,
+    configs=("default",),
+    model_variants=ModelVariants(("iris-forest",), ("api_single", "ui_session"), (1,)),
+    scaling=Scaling((1, 2), "api_single", (8,)),
+)
+
+
+def deployment(name: str):
+    return {d.name: d for d in discover()}[name]
+
+
+def test_flask_gets_its_main_pass_a_heavy_model_pass_and_a_pass_per_worker_count():
+    found = passes(PLAN, deployment("flask"), "iris-logreg", server_cores=1)
+    assert [(p.label, p.model, p.scenarios, p.levels) for p in found] == [
+        ("default", "iris-logreg", ("api_single", "api_batch", "form"), (1, 8)),
+        ("default", "iris-forest", ("api_single",), (1,)),
+        ("workers_1", "iris-logreg", ("api_single",), (8,)),
+        ("workers_2", "iris-logreg", ("api_single",), (8,)),
+    ]
+    assert found[1].server_env == {"SHARED_MODEL_NAME": "iris-forest"}
+    assert found[3].server_env == {"WEB_CONCURRENCY": "2"}
+    assert all(p.config == "default" for p in found)
+
+
+def test_streamlit_has_no_worker_setting_and_the_null_target_no_model():
+    streamlit = passes(PLAN, deployment("streamlit"), "iris-logreg", server_cores=1)
+    assert [(p.label, p.model) for p in streamlit] == [
+        ("default", "iris-logreg"),
+        ("default", "iris-forest"),
+    ]
+    null = passes(PLAN, deployment("null"), "iris-logreg", server_cores=1)
+    assert [(p.label, p.model, p.scenarios) for p in null] == [
+        ("default", "iris-logreg", ("api_single",))
+    ]
+
+
+def test_worker_counts_follow_the_server_cores_when_the_plan_says_cores():
+    plan = dataclasses.replace(PLAN, scaling=Scaling(None, "api_single", (8,)))
+    labels = [p.label for p in passes(plan, deployment("django"), "m", server_cores=6)]
+    assert labels[-4:] == ["workers_1", "workers_2", "workers_4", "workers_6"]

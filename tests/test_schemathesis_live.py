@@ -1,0 +1,87 @@
+"""Schemathesis against every deployment with an API, driven by the OpenAPI document it serves.
+
+Each deployment is started on a port of its own range (not its manifest's), its /openapi.json is
+loaded as served, and Hypothesis generates requests from it: valid ones must be accepted and
+answered as documented, invalid ones refused with a documented 4xx, and none may get a 5xx.
+The generation is derandomized, so a run repeats exactly; MAX_EXAMPLES bounds its length.
+"""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    negative_data_rejection,
+    positive_data_acceptance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from bench.manifest import Deployment, discover
+from bench.process import RunningDeployment, port_in_use, serving
+from shared_model.openapi import OPENAPI_PATH
+
+pytestmark = pytest.mark.live
+
+PORTS = range(8201, 8210)
+MAX_EXAMPLES = 50
+API_DEPLOYMENTS = [d for d in discover() if d.has_api and d.role != "calibration"]
+CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance]
+# (method, path, mode): only the prediction takes input, so only it has invalid input to send.
+RUNS = [
+    ("POST", "/api/predict", GenerationMode.POSITIVE),
+    ("POST", "/api/predict", GenerationMode.NEGATIVE),
+    ("GET", "/health", GenerationMode.POSITIVE),
+    ("GET", OPENAPI_PATH, GenerationMode.POSITIVE),
+]
+MODE_CHECK = {
+    GenerationMode.POSITIVE: positive_data_acceptance,
+    GenerationMode.NEGATIVE: negative_data_rejection,
+}
+
+
+def free_port() -> int:
+    for port in PORTS:
+        if not port_in_use(port):
+            return port
+    raise RuntimeError(f"every port in {PORTS} is in use")
+
+
+@pytest.fixture(scope="module", params=API_DEPLOYMENTS, ids=lambda d: d.name)
+def running(request, tmp_path_factory) -> Iterator[RunningDeployment]:
+    deployment: Deployment = request.param
+    log_path = Path(tmp_path_factory.mktemp("logs")) / f"{deployment.name}.log"
+    with serving(deployment, port=free_port(), log_path=log_path) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def served_schema(running):
+    return schemathesis.openapi.from_url(running.base_url + OPENAPI_PATH)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "mode"), RUNS, ids=[f"{m} {p} {mode.value}" for m, p, mode in RUNS]
+)
+def test_answers_conform_to_the_served_openapi_document(running, served_schema, method, path, mode):
+    operation = served_schema[path][method]
+    checks = [*CHECKS, MODE_CHECK[mode]]
+
+    @settings(
+        max_examples=MAX_EXAMPLES,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        phases=[Phase.explicit, Phase.generate, Phase.shrink],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=operation.as_strategy(generation_mode=mode))
+    def answers_as_documented(case):
+        response = case.call(base_url=running.base_url)
+        case.validate_response(response, checks=checks)
+
+    answers_as_documented()

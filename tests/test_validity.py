@@ -1,0 +1,81 @@
+"""The run verdict (VALID / INVALID), the sample minimums per percentile, and the CoV."""
+
+import dataclasses
+import math
+
+import pytest
+
+from bench.results import Row
+from bench.validity import (
+    coefficient_of_variation,
+    percentile_shown,
+    run_validity,
+    samples_needed,
+)
+
+COMPLETE = {"status": "complete", "model": {"name": "m"}}
+
+
+def level(rep: int, users: int = 8, **metrics: float) -> list[Row]:
+    values = {"throughput": 100.0, "interactions": 1200.0, "window": 12.0, "failures": 0.0}
+    values.update(metrics)
+    return [
+        Row("r", "flask", "default", "api_single", users, rep, name, value, "", "m")
+        for name, value in values.items()
+    ]
+
+
+def test_percentiles_need_ten_samples_beyond_them():
+    assert samples_needed("latency_p50") == 20
+    assert samples_needed("latency_p90") == 100
+    assert samples_needed("latency_p99") == 1000
+    assert samples_needed("latency_p999") == 10000
+    assert samples_needed("throughput") == 0
+    assert percentile_shown("latency_p99", 1000) and not percentile_shown("latency_p99", 999)
+
+
+def test_three_clean_repetitions_of_long_windows_are_valid():
+    rows = level(1) + level(2) + level(3)
+    verdict = run_validity(rows, COMPLETE)
+    assert verdict["verdict"] == "VALID", verdict["reasons"]
+    assert verdict["rules"]["min_repetitions"] == 3
+
+
+@pytest.mark.parametrize(
+    ("rows", "reason"),
+    [
+        (level(1) + level(2), "fewer than 3 repetitions"),
+        (level(1) + level(2) + level(3, window=3.0), "window shorter than 10 s"),
+        (level(1) + level(2) + level(3, interactions=50.0), "fewer than 100 interactions"),
+        (level(1) + level(2) + level(3, failures=2.0), "failed interactions"),
+        (level(1) + level(2) + level(3, loadgen_bound=1.0), "load generator saturated"),
+    ],
+)
+def test_each_minimum_missed_makes_the_run_invalid_and_says_where(rows, reason):
+    verdict = run_validity(rows, COMPLETE)
+    assert verdict["verdict"] == "INVALID"
+    (line,) = verdict["reasons"]
+    assert reason in line and "flask/default api_single 8u" in line
+
+
+def test_an_incomplete_or_empty_run_is_invalid():
+    rows = level(1) + level(2) + level(3)
+    assert "partial" in run_validity(rows, {**COMPLETE, "status": "partial"})["reasons"][0]
+    assert run_validity([], COMPLETE)["reasons"] == ["no load level was measured"]
+
+
+def test_coefficient_of_variation_is_sample_sd_over_mean():
+    assert coefficient_of_variation([9.0, 10.0, 11.0]) == pytest.approx(0.1)
+    assert coefficient_of_variation([5.0, 5.0]) == 0.0
+    assert math.isnan(coefficient_of_variation([5.0]))
+    assert math.isnan(coefficient_of_variation([0.0, 0.0]))
+
+
+def test_the_null_target_may_saturate_the_load_generator():
+    rows = [
+        dataclasses.replace(r, deployment="null")
+        for r in level(1, loadgen_bound=1.0) + level(2) + level(3)
+    ]
+    info = {**COMPLETE, "deployments": {"null": {"role": "calibration"}}}
+    assert run_validity(rows, info)["verdict"] == "VALID"
+    assert run_validity(rows, COMPLETE)["verdict"] == "INVALID"
