@@ -117,6 +117,9 @@ def main(argv: list[str] | None = None) -> int:
                 parser.error("--locust-workers and --remote-workers must be 0 or more")
             if args.target and len(only) != 1:
                 parser.error("--target measures one deployment: name it with --only NAME")
+            if args.remote_workers and not args.target:
+                # Deployments this run starts listen on 127.0.0.1: another host cannot reach them.
+                parser.error("--remote-workers needs --target: a deployment other hosts can reach")
             return run(args, only)
         if args.command == "crosscheck":
             return crosscheck.run(args, deployments)

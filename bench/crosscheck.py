@@ -266,18 +266,21 @@ def wrk_version() -> str:
 # ---- request bodies ------------------------------------------------------------------------
 
 
-def api_single_bodies(run_dir: Path) -> list[str]:
-    """The bodies Locust posted in that run (its raw/payloads.json), else the same pool anew,
-    encoded as the locustfiles encode them."""
+def api_single_bodies(run_dir: Path, model: str) -> list[str]:
+    """The bodies Locust posted in that run (raw/payloads-<model>.json, or raw/payloads.json
+    in runs stored before model variants), else the same pool anew, encoded as the locustfiles
+    encode them."""
     batch = str(BATCH_SIZES[SCENARIO])
-    stored = run_dir / "raw" / "payloads.json"
+    stored = run_dir / "raw" / f"payloads-{model}.json"
+    if not stored.is_file():
+        stored = run_dir / "raw" / "payloads.json"
     if stored.is_file():
         try:
             pool = json.loads(stored.read_text())[batch]
         except (OSError, ValueError, KeyError) as exc:
             raise CrosscheckError(f"{stored}: no {batch}-row request bodies: {exc}") from exc
     else:
-        pool = request_pool(load_model(), int(batch))
+        pool = request_pool(load_model(name=model), int(batch))
     return [json.dumps(item["body"]) for item in pool]
 
 
@@ -491,7 +494,7 @@ def crosscheck(
     server_cores, loadgen_cores = split_cores()
     measurements: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="bench-crosscheck-") as tmp, pinned_to(loadgen_cores):
-        bodies = write_bodies(api_single_bodies(run.run_dir), Path(tmp) / "bodies.txt")
+        bodies = write_bodies(api_single_bodies(run.run_dir, run.model), Path(tmp) / "bodies.txt")
         for config, levels in work.items():
             measurements += measure_config(
                 config, levels, settings, bodies, server_cores, loadgen_cores, run.run_dir

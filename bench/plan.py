@@ -221,7 +221,8 @@ def _check(plan: Plan, path: Path) -> None:
     if plan.repetitions < 1 or plan.cold_starts < 0:
         problems.append("repetitions must be >= 1 and cold_starts >= 0")
     if plan.slo and (
-        set(plan.slo.bounds_ms) != set(plan.slo.start_rates)
+        not plan.slo.bounds_ms
+        or set(plan.slo.bounds_ms) != set(plan.slo.start_rates)
         or min((*plan.slo.bounds_ms.values(), *plan.slo.start_rates.values())) <= 0
     ):
         problems.append("slo: bounds_ms and start_rates need the same scenarios, all > 0")
@@ -230,7 +231,11 @@ def _check(plan: Plan, path: Path) -> None:
     unknown = set(plan.model_variants.models if plan.model_variants else ()) - set(MODEL_NAMES)
     if unknown:
         problems.append(f"model_variants: unknown models {sorted(unknown)}; known: {MODEL_NAMES}")
-    if plan.scaling and plan.scaling.workers is not None and min(plan.scaling.workers) < 1:
+    if (
+        plan.scaling
+        and plan.scaling.workers is not None
+        and min(plan.scaling.workers, default=0) < 1
+    ):
         problems.append('scaling: workers must be positive counts or "cores"')
     if problems:
         raise PlanError(f"{path}: profile {plan.profile!r}: " + "; ".join(problems))

@@ -728,8 +728,9 @@ def search_slo(run: Run, d: Deployment, config: str, scenario: str) -> None:
                     setup_s=d.startup_timeout_s,
                 )  # fmt: skip
             except TrialError as exc:
-                say(f"    {rate:.1f}/s: no measurement ({exc})")
-                return Trial(rate, math.nan, 0, 0, 0)
+                # A harness failure, not the server missing its SLO: the search is not measured
+                # (measure_slo notes it in the run) rather than read as a miss.
+                raise TrialError(f"no measurement at {rate:.1f}/s: {exc}") from exc
             say(f"    {rate:.1f}/s: p99 {trial.p99_ms:.1f} ms, {trial.interactions} due, "
                 f"{trial.failures} failed, {trial.late_sends} sent late")  # fmt: skip
             return trial

@@ -113,7 +113,11 @@ class StoredRun:
         load = results["scenario"].isin(LOAD_SCENARIOS).to_numpy(dtype=bool)
         levels = set(results.loc[load & self._rows_of(self.diagnostic_configs), "users"])
         with_diagnostics = {d for d, _ in self.diagnostic_configs}
-        keep = results["deployment"].isin(with_diagnostics) & results["users"].isin(levels)
+        keep = (
+            results["deployment"].isin(with_diagnostics)
+            & results["users"].isin(levels)
+            & (results["model"] == self.model_name)  # a heavier model's pass is not a config
+        )
         return results[load & keep.to_numpy(dtype=bool)]
 
     @property
@@ -175,10 +179,12 @@ def _read_results(path: Path, problems: list[str]) -> pd.DataFrame:
 
 
 def hide_thin_percentiles(frame: pd.DataFrame) -> pd.DataFrame:
-    """A latency percentile of a window with too few interactions to state it becomes NaN
-    (shown as not measured): p99 of 200 requests is the second-slowest request, not a p99."""
-    keys = ["deployment", "config", "scenario", "users", "repetition", "model"]
-    counts = frame[frame["metric"] == "interactions"].set_index(keys)["value"]
+    """A latency percentile of a level with too few interactions to state it becomes NaN in
+    every repetition (shown as not measured): p99 of 200 requests is the second-slowest
+    request, not a p99. The whole level, not one window: hiding only the thin repetitions
+    would keep the faster ones, and bias the median."""
+    keys = ["deployment", "config", "scenario", "users", "model"]
+    counts = frame[frame["metric"] == "interactions"].groupby(keys)["value"].min()
     if counts.empty:
         return frame
     index = pd.MultiIndex.from_frame(frame[keys])

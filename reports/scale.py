@@ -13,7 +13,7 @@ import pandas as pd
 from bench.results import FLOOR
 from reports import figures, stats, text
 from reports.inputs import LOAD_SCENARIOS, StoredRun
-from reports.tables import Cell, Table, _est, _num, label, ordered
+from reports.tables import SATURATED_NOTE, Cell, Table, _est, _num, _users_cell, label, ordered
 
 OVERHEAD_USERS = 1  # one user: latency without queueing, so it is floor + framework
 # The request each scenario's interaction sends, for its floor: a form post and a Streamlit
@@ -118,6 +118,7 @@ def scaling_table(stored: StoredRun) -> Table:
     levels = stored.scaling
     rows = []
     order = ordered(stored.info)
+    bound = stats.any_flag(levels)
     for (deployment, config, scenario, users), frame in levels.groupby(stats.LEVEL_KEYS):
         if deployment not in order:
             continue
@@ -128,7 +129,7 @@ def scaling_table(stored: StoredRun) -> Table:
         rows.append(((order.index(deployment), users, workers), [
             Cell(label(stored.info, deployment)),
             Cell(scenario),
-            _num(users),
+            _users_cell(users, (deployment, config, scenario, users) in bound),
             Cell(str(workers) if workers else "1 process, a thread per session"),
             _est(stats.median_ci(values.get("throughput", []))),
             _est(stats.median_ci(values.get("latency_p50", []))),
@@ -140,6 +141,7 @@ def scaling_table(stored: StoredRun) -> Table:
         f"The server had {text.plural(cores, 'core') if isinstance(cores, int) else '? cores'}"
         " (pinned); worker counts beyond that share them. Streamlit has no worker setting: one "
         "process serves every session on its own thread.",
+        SATURATED_NOTE,
     )
     columns = ["Deployment", "Scenario", "Users", "Workers", "Throughput (/s)", "p50 (ms)",
                "Server CPU (%)", "Server RSS (MiB)"]  # fmt: skip
@@ -192,8 +194,8 @@ def scaling_figure(stored: StoredRun) -> figures.Figure | None:
         title="Throughput and median latency against server workers",
         caption=(
             "Each point is the median over repetitions at the plan's scaling level. Worker "
-            "processes beyond the server's pinned cores share those cores. Streamlit has one "
-            "process (shown at 1)."
+            "processes beyond the server's pinned cores share those cores. Streamlit has no "
+            "worker setting (one process, a thread per session) and no API, so it is not here."
         ),
         alt="Two line charts of throughput and median latency against the number of server "
         "worker processes, one line per deployment.",

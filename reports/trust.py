@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from bench.results import OPEN_LOOP, SLO, read_rows
+from bench.slo import FAILURE_ALLOWANCE, LATE_SEND_ALLOWANCE
 from bench.validity import (
     CALIBRATION_ROLE,
     CEILING_SHARE_FLAG,
@@ -21,6 +22,7 @@ from reports import stats, text
 from reports.inputs import StoredRun
 from reports.tables import Cell, Table, _est, _num, label, ordered
 
+SATURATED_MARK = "\u2691"
 COV_FLAG = 0.05  # with pinned cores, throughput should repeat within 5 %
 CEILING_SCENARIO = "api_single"
 
@@ -183,13 +185,18 @@ def slo_table(stored: StoredRun) -> Table:
         stop = (stored.deployments.get(deployment, {}).get("slo_stops") or {}).get(
             f"{config}/{closed}", ""
         )
+        behind = _generator_behind(results, deployment, config, closed, rate)
+        shown = text.number(rate, 0) if not math.isnan(rate) else "none"
+        if behind:
+            shown += f" {SATURATED_MARK}"
+            stop = f"the load generator fell behind its schedule at {behind}: " + stop
         rows.append(((order.index(deployment), config, closed), [
             Cell(label(stored.info, deployment)),
             Cell(config),
             Cell(closed),
             _num(value.get("slo_p99_bound", math.nan)),
-            Cell(text.number(rate, 0) if not math.isnan(rate) else "none", note=stop,
-                 css="num" if not math.isnan(rate) else "num bad"),
+            Cell(shown, note=stop,
+                 css="num flag" if behind else "num" if not math.isnan(rate) else "num bad"),
             Cell("yes" if value.get("slo_confirmed") else "no", css="muted"),
             _num(_closed_loop_peak(stored, deployment, config, closed)),
             Cell(trials, css="muted"),
@@ -202,6 +209,9 @@ def slo_table(stored: StoredRun) -> Table:
         "(MLPerf's Server scenario). A trial passes when its p99 is under the bound, with no "
         "more than 0.1 % of its interactions failed and no more than 1 % sent late, and with at "
         f"least {_trial_minimums(stored)} interactions due in its window.",
+        f"{SATURATED_MARK} the search stopped at a rate where more than 1 % of the requests were "
+        "sent late: the open-loop load generator (one Locust process) fell behind, so the limit "
+        "shown may be the generator's, not the server's.",
         "Closed-loop peak: the highest median throughput of the same scenario and configuration "
         "at any user level above (users wait for each answer, so that figure carries no latency "
         "bound).",
@@ -212,20 +222,47 @@ def slo_table(stored: StoredRun) -> Table:
 
 
 def _trials(results: pd.DataFrame, deployment: str, config: str, scenario: str) -> str:
-    rows = results[
-        (results["deployment"] == deployment)
-        & (results["config"] == config)
-        & (results["scenario"] == OPEN_LOOP + scenario)
-    ]
     shown = []
-    for _, trial in rows.groupby("repetition", sort=True):
-        value = dict(zip(trial["metric"], trial["value"], strict=False))
+    for value in _trial_values(results, deployment, config, scenario):
         mark = "\u2713" if value.get("met_slo") else "\u2717"
         shown.append(
             f"{text.number(value.get('offered_rate', math.nan), 0)}: "
             f"{text.number(value.get('latency_p99', math.nan))} {mark}"
         )
     return "; ".join(shown)
+
+
+def _trial_values(
+    results: pd.DataFrame, deployment: str, config: str, scenario: str
+) -> list[dict[str, float]]:
+    rows = results[
+        (results["deployment"] == deployment)
+        & (results["config"] == config)
+        & (results["scenario"] == OPEN_LOOP + scenario)
+    ]
+    return [
+        dict(zip(trial["metric"], trial["value"], strict=False))
+        for _, trial in rows.groupby("repetition", sort=True)
+    ]
+
+
+def _generator_behind(
+    results: pd.DataFrame, deployment: str, config: str, scenario: str, found: float
+) -> str:
+    """The rates above the one found whose trials missed because sends were late ("" when
+    none): there the limit may be the load generator's. Judged as bench/slo.py judges a trial:
+    failures first (an overloaded server also makes a busy generator late), then late sends."""
+    late = []
+    for t in _trial_values(results, deployment, config, scenario):
+        due = max(t.get("interactions", 0), 1)
+        if (
+            not t.get("met_slo")
+            and (math.isnan(found) or t.get("offered_rate", 0) > found)
+            and t.get("failures", 0) <= FAILURE_ALLOWANCE * due
+            and t.get("late_sends", 0) > LATE_SEND_ALLOWANCE * due
+        ):
+            late.append(t["offered_rate"])
+    return ", ".join(f"{text.number(r, 0)}/s" for r in sorted(set(late)))
 
 
 def _closed_loop_peak(stored: StoredRun, deployment: str, config: str, scenario: str) -> float:
@@ -290,10 +327,13 @@ def crosscheck_table(stored: StoredRun) -> Table:
         "had users, the same one-row bodies) against each REST deployment, interleaved, medians "
         "over repetitions; Locust's figures are the stored run's api_single medians. A ratio more "
         "than 10 % from 1 is flagged. Flagged repetitions had errors and are left out.",
-        "Why they can differ: Locust's users are Python greenlets that build each request, "
-        "parse and check each answer, and log it, which adds their time to every round trip "
-        "when the server is fast; wrk only counts status codes. Where the server is the "
-        "bottleneck both drive it to the same throughput.",
+        "Why they can differ, read from the two server-CPU columns: where wrk serves more, the "
+        "server was less busy under Locust. With one closed-loop user every round trip adds "
+        "Locust's own Python work (build the request, parse and check the answer, log it); and "
+        "gunicorn's sync workers close the connection after each answer, so every Locust request "
+        "also opens a new TCP connection from Python, which leaves the single worker idle "
+        "between requests even at 64 users. uvicorn keeps connections open: there both tools "
+        "keep the server at 100 % and agree.",
     )
     columns = ["Deployment", "Config", "Users / connections", "Locust (/s)", "wrk (/s)",
                "wrk ÷ Locust", "Locust p50 (ms)", "wrk p50 (ms)", "wrk ÷ Locust p50",

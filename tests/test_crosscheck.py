@@ -229,7 +229,8 @@ def test_bad_numbers_are_refused_by_the_parser(argv):
 
 @pytest.fixture
 def bodies(tmp_path):
-    return crosscheck.write_bodies(crosscheck.api_single_bodies(tmp_path), tmp_path / "b.txt")
+    bodies = crosscheck.api_single_bodies(tmp_path, "iris-logreg")
+    return crosscheck.write_bodies(bodies, tmp_path / "b.txt")
 
 
 @pytest.mark.live

@@ -42,6 +42,11 @@ def test_configs_filter_what_a_manifest_declares():
             "same scenarios",
         ),
         (
+            "[profiles.x]\nlevels = [1]\nwindow_s = 1\n[profiles.x.slo]\n"
+            "bounds_ms = {}\nstart_rates = {}\nwindow_s = 1\n",
+            "same scenarios",
+        ),
+        (
             "[profiles.x]\nlevels = [1]\nwindow_s = 1\n[profiles.x.scaling]\n"
             'workers = [0]\nscenario = "api_single"\nlevels = [1]\n',
             "workers must be",

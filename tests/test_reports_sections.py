@@ -100,3 +100,35 @@ def test_the_whole_report_builds_with_every_section(tmp_path):
     for anchor in ("validity", "slo", "trust", "crosscheck", "scale", "hostile", "security"):
         assert f'id="{anchor}"' in page, anchor
     assert "INVALID" in page
+
+
+def test_an_slo_limit_where_the_generator_fell_behind_is_flagged(stored):
+    import dataclasses
+
+    import pandas as pd
+
+    trial = {"offered_rate": 1600.0, "met_slo": 0.0, "late_sends": 500.0, "interactions": 1000.0}
+    extra = pd.DataFrame(
+        [
+            (
+                stored.run_id,
+                "flask",
+                "default",
+                "open_loop:api_single",
+                0,
+                99,
+                m,
+                v,
+                "",
+                "iris-logreg",
+            )
+            for m, v in trial.items()
+        ],
+        columns=stored.results.columns,
+    )
+    behind = dataclasses.replace(stored, results=pd.concat([stored.results, extra]))
+    table = trust.slo_table(behind)
+    rates = dict(zip(column(table, "Deployment"), column(table, "Max rate under SLO (/s)"),
+                     strict=True))  # fmt: skip
+    assert rates["Flask"].endswith("\u2691")
+    assert not rates["Django"].endswith("\u2691")
