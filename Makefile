@@ -33,8 +33,9 @@ wrk: $(WRK)
 $(WRK):
 	@$(APT_INSTALL) wrk
 
+# The 15 slowest tests are listed at the end, so that they stay visible.
 test: setup browser wrk
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=15
 
 lint: setup
 	$(PY) -m ruff check .

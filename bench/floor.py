@@ -29,6 +29,7 @@ from bench import PROJECT_ROOT
 from bench.cli_util import table
 from bench.manifest import project_pythonpath
 from bench.scenarios import BATCH_SIZES
+from shared_model.model import MODEL_NAMES
 from shared_model.schema import MAX_INSTANCES, MIN_INSTANCES
 
 MEASURES = ("predict", "validate_and_predict")
@@ -79,6 +80,8 @@ def measure_floor_document(
 ) -> dict[str, Any]:
     """What `python -m bench.floor --json` prints: the floor with the model and cores it used."""
     _check_arguments(cores, batch_sizes, min_seconds, min_calls)
+    if model_name not in MODEL_NAMES:  # before a process is spent finding it out
+        raise FloorError(f"unknown model {model_name!r}; known models: {', '.join(MODEL_NAMES)}")
     argv = [
         sys.executable,
         "-m",

@@ -24,7 +24,7 @@ import psutil
 
 from bench import PROJECT_ROOT
 from bench.manifest import project_pythonpath
-from bench.scenarios import LOADGEN_PROCESSES_ENV, PAYLOADS_ENV, REQUEST_LOG_ENV, WINDOW_ENV
+from bench.scenarios import PAYLOADS_ENV, REQUEST_LOG_ENV, WINDOW_ENV
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 LOOPBACK = "127.0.0.1"
@@ -116,7 +116,6 @@ def start_locust(
         "PYTHONPATH": project_pythonpath(),
         PAYLOADS_ENV: str(payload_file),
         WINDOW_ENV: f"{warmup_s},{window_s}",
-        LOADGEN_PROCESSES_ENV: str(max(1, workers)),
         **(extra_env or {}),
     }
     env.pop(REQUEST_LOG_ENV, None)  # the single process's or the master's only: workers send

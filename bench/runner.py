@@ -181,14 +181,15 @@ class Run:
         write_json(self.run_dir / "run.json", self.info)
 
 
-def new_run_dir(results_dir: Path, profile: str) -> Path:
+def new_run_dir(results_dir: Path, label: str) -> Path:
+    """A new folder <UTC stamp>-<label> (-1, -2, ... if taken), for a run or a soak."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     for n in range(100):
-        run_dir = results_dir / (f"{stamp}-{profile}" + (f"-{n}" if n else ""))
+        run_dir = results_dir / (f"{stamp}-{label}" + (f"-{n}" if n else ""))
         with contextlib.suppress(FileExistsError):
             run_dir.mkdir(parents=True)
             return run_dir
-    raise RuntimeError(f"cannot create a run folder in {results_dir}")
+    raise RuntimeError(f"cannot create a folder in {results_dir}")
 
 
 def run_benchmark(

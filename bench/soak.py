@@ -17,7 +17,6 @@ Results: <results>/soak/<UTC stamp>-<name>-<config>/
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
 import io
 import math
@@ -57,7 +56,7 @@ from bench.process import (
     wait_until_idle,
 )
 from bench.results import atomic_write_text, write_json
-from bench.runner import pinned_to
+from bench.runner import new_run_dir, pinned_to
 from bench.sampler import Sample, TreeSampler
 from bench.scenarios import INTERACTIONS
 from shared_model.model import LoadedModel, load_model
@@ -170,7 +169,7 @@ def run(args: argparse.Namespace, deployments: list[Deployment]) -> int:
                 port=args.port or deployment.port,
                 warmup_s=args.warmup,
                 windows_s=window_lengths(args.minutes * 60, args.window),
-                folder=new_soak_dir(args.results / "soak", deployment.name, args.config),
+                folder=new_run_dir(args.results / "soak", f"{deployment.name}-{args.config}"),
                 server_cores=server_cores,
                 loadgen_cores=loadgen_cores,
             )
@@ -202,16 +201,6 @@ def window_lengths(total_s: float, window_s: float = DEFAULT_WINDOW_S) -> list[f
     else:
         windows[-1] += remainder
     return windows
-
-
-def new_soak_dir(parent: Path, name: str, config: str) -> Path:
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    for n in range(100):
-        folder = parent / (f"{stamp}-{name}-{config}" + (f"-{n}" if n else ""))
-        with contextlib.suppress(FileExistsError):
-            folder.mkdir(parents=True)
-            return folder
-    raise RuntimeError(f"cannot create a soak folder in {parent}")
 
 
 @dataclass

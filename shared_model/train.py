@@ -31,6 +31,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils import Bunch
 
 from shared_model.model import ARTIFACT_DIR, MODEL_NAMES, MODEL_VERSION, VARIANTS
 
@@ -67,9 +68,7 @@ def train(out_dir: Path = ARTIFACT_DIR, name: str = MODEL_NAMES[0]) -> dict:
     """Fit, evaluate and save one variant; return its metadata."""
     variant, recipe = VARIANTS[name], RECIPES[name]
     data = load_iris()
-    x_train, x_test, y_train, y_test = train_test_split(
-        data.data, data.target, test_size=0.25, random_state=SEED, stratify=data.target
-    )
+    x_train, x_test, y_train, y_test = split(data)
     estimator = recipe.build().fit(x_train, y_train)
     untrusted = set(sio.get_untrusted_types(data=sio.dumps(estimator)))
     missing = sorted(untrusted - set(variant.trusted_types))
@@ -104,6 +103,14 @@ def train(out_dir: Path = ARTIFACT_DIR, name: str = MODEL_NAMES[0]) -> dict:
     }
     (out_dir / variant.metadata_name).write_text(json.dumps(metadata, indent=2) + "\n")
     return metadata
+
+
+def split(data: Bunch | None = None) -> list[np.ndarray]:
+    """The fixed train/test split: x_train, x_test, y_train, y_test."""
+    data = data or load_iris()
+    return train_test_split(
+        data.data, data.target, test_size=0.25, random_state=SEED, stratify=data.target
+    )
 
 
 def _feature_summary(name: str, column: np.ndarray) -> dict:

@@ -25,10 +25,10 @@ from bench.crosscheck import (
     summarise,
 )
 from bench.manifest import discover, select
-from bench.process import serving, split_cores
+from bench.process import split_cores
+from tests.live import free_port
 
 FIXTURE_RUN = Path(__file__).parent / "fixtures" / "run-quick"
-PORTS = iter(range(8231, 8240))  # this test file's ports, one per server it starts
 
 WRK_STDOUT = """Running 2s test @ http://127.0.0.1:8231
   1 threads and 4 connections
@@ -234,11 +234,9 @@ def bodies(tmp_path):
 
 
 @pytest.mark.live
-def test_wrk_measures_flask_without_errors(tmp_path, bodies):
-    server_cores, loadgen_cores = split_cores()
-    flask = select(discover(), ["flask"])[0]
-    with serving(flask, port=next(PORTS), cores=server_cores, log_path=tmp_path / "s.log") as app:
-        result = measure_wrk(app.base_url, 4, 2, bodies, loadgen_cores)
+def test_wrk_measures_flask_without_errors(servers, bodies):
+    _, loadgen_cores = split_cores()
+    result = measure_wrk(servers.get("flask").base_url, 4, 2, bodies, loadgen_cores)
     assert result.throughput > 0
     assert result.non_2xx == 0
     assert result.socket_error_count == 0
@@ -247,7 +245,7 @@ def test_wrk_measures_flask_without_errors(tmp_path, bodies):
 
 @pytest.mark.live
 def test_a_server_that_is_not_there_is_a_clear_wrk_error(bodies):
-    port = next(PORTS)  # nothing listens on it
+    port = free_port()  # nothing listens on it
     with pytest.raises(WrkError, match="unable to connect"):
         measure_wrk(f"http://127.0.0.1:{port}", 2, 1, bodies, split_cores()[1])
 
@@ -259,7 +257,7 @@ def test_crosscheck_of_the_fixture_run_measures_and_compares(tmp_path):
     run = load_run(run_dir)
     flask = select(discover(), ["flask"])[0]
     settings = Settings(
-        levels=(1,), repetitions=1, window_s=1, warmup_s=0, ports={"flask": next(PORTS)}
+        levels=(1,), repetitions=1, window_s=1, warmup_s=0, ports={"flask": free_port()}
     )
     work = crosscheck.plan_levels([flask], run, settings)
     comparisons, measurements = crosscheck.crosscheck(run, work, settings)

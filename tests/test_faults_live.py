@@ -1,12 +1,15 @@
 """The harness under faults: a clear message, the right exit code, no orphan process, no
 half-written result.
 
-The live tests start real servers on the manifests' ports (Flask's 8101, and 8199); the tests of
-broken manifests and plans start nothing.
+The runs start real servers on the manifests' ports (Flask's 8101) under the bench lock, one at
+a time; the other live tests use ports the OS picks; the tests of broken manifests and plans
+start nothing.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
 import os
 import shutil
@@ -14,7 +17,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from functools import partial
 
 import psutil
@@ -25,17 +27,18 @@ from bench import DEPLOYMENTS_DIR, PROJECT_ROOT
 from bench.manifest import discover, load, select
 from bench.process import DeploymentError, port_in_use, start, stop, wait_healthy
 from bench.results import read_rows
+from tests.live import free_port, still_alive, wait_until
 
 
 @pytest.mark.live
 def test_a_busy_port_is_named_and_nothing_is_started(tmp_path):
     [flask] = select(discover(), ["flask"])
     with socket.socket() as squatter:
-        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # past TIME_WAIT
-        squatter.bind(("127.0.0.1", flask.port))
+        squatter.bind(("127.0.0.1", 0))  # a port the OS picks, held by this test
         squatter.listen()
-        with pytest.raises(DeploymentError, match=f"port {flask.port} .* already in use"):
-            start(flask, log_path=tmp_path / "server.log")
+        port = squatter.getsockname()[1]
+        with pytest.raises(DeploymentError, match=f"port {port} .* already in use"):
+            start(dataclasses.replace(flask, port=port), log_path=tmp_path / "server.log")
     assert not (tmp_path / "server.log").exists()
 
 
@@ -43,7 +46,7 @@ def test_a_busy_port_is_named_and_nothing_is_started(tmp_path):
 def test_a_deployment_that_exits_during_start_up_is_reported_with_its_log(tmp_path):
     manifest = tmp_path / "deployment.toml"
     manifest.write_text(
-        'name = "broken"\nframework = "flask"\nport = 8199\nscenarios = ["api_single"]\n'
+        f'name = "broken"\nframework = "flask"\nport = {free_port()}\nscenarios = ["api_single"]\n'
         'command = ["{python}", "-c", "import sys; print(\'model missing\'); sys.exit(3)"]\n'
     )
     running = start(load(manifest), log_path=tmp_path / "server.log")
@@ -57,17 +60,17 @@ def test_a_deployment_that_exits_during_start_up_is_reported_with_its_log(tmp_pa
 def descendants(pid: int) -> list[psutil.Process]:
     try:
         return psutil.Process(pid).children(recursive=True)
-    except psutil.NoSuchProcess:
+    except psutil.Error:
         return []
 
 
-# The quick profile's levels without its extras (SLO search, model variant, worker counts,
+# Two levels of short windows, without the extras (SLO search, model variant, worker counts,
 # other configurations' probes): the faults under test happen during the load levels.
 FAULTS_PLAN = """
 [profiles.faults]
 levels = [1, 16]
-window_s = 3
-warmup_s = 1
+window_s = 1
+warmup_s = 0.5
 repetitions = 1
 cold_starts = 0
 configs = ["default"]
@@ -93,46 +96,53 @@ def stored_run(tmp_path):
     return run_dir
 
 
+# Each signal at another step: SIGINT while Locust loads the server, SIGTERM while the first
+# server is being verified (before any level). The same handler serves both.
+SIGNALLED_AT = {signal.SIGINT: "[2/", signal.SIGTERM: "verifying "}
+
+
 @pytest.mark.live
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("signum", list(SIGNALLED_AT), ids=["SIGINT", "SIGTERM"])
 def test_a_signalled_run_stops_everything_and_keeps_what_finished(tmp_path, signum):
     runner = faults_run(tmp_path)
     seen: list[psutil.Process] = []
     try:
-        for line in runner.stderr:  # wait until the first load level runs
-            if line.startswith("[2/"):
+        for line in runner.stderr:  # wait until the run reaches its step
+            if line.startswith(SIGNALLED_AT[signum]):
                 break
-        seen = [p for p in descendants(runner.pid) if "gunicorn" in " ".join(p.cmdline())]
-        assert seen, "no server was running when the signal was sent"
+        seen = wait_until(
+            lambda: [p for p in descendants(runner.pid) if "gunicorn" in " ".join(p.cmdline())],
+            60, "a server of the run", watched=runner,
+        )  # fmt: skip
         runner.send_signal(signum)
         assert runner.wait(timeout=60) == 130
     finally:
         if runner.poll() is None:
             runner.kill()
-    time.sleep(0.5)
-    assert not [p for p in seen if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    assert not still_alive(seen)
     run_dir = stored_run(tmp_path)
     info = json.loads((run_dir / "run.json").read_text())
     assert info["status"] == "interrupted"
-    rows = read_rows(run_dir / "results.csv")  # whole, with the level that finished
-    assert {r.scenario for r in rows} >= {"api_single"}
+    rows = read_rows(run_dir / "results.csv")  # whole, with what had finished
+    finished = {"api_single"} if signum == signal.SIGINT else {"code_size"}
+    assert {r.scenario for r in rows} >= finished
     assert not list(run_dir.glob(".*.tmp"))
 
 
 def gunicorn_masters(runner_pid: int) -> list[psutil.Process]:
     """The servers the runner started itself (gunicorn masters; their workers are below them)."""
-    try:
-        children = psutil.Process(runner_pid).children()
-    except psutil.NoSuchProcess:
-        return []
-    return [p for p in children if "gunicorn" in " ".join(p.cmdline())]
+    masters = []
+    with contextlib.suppress(psutil.Error):
+        for child in psutil.Process(runner_pid).children():
+            with contextlib.suppress(psutil.Error):
+                if "gunicorn" in " ".join(child.cmdline()):
+                    masters.append(child)
+    return masters
 
 
 @pytest.mark.live
 def test_a_server_killed_during_a_level_fails_that_level_and_the_run_goes_on(tmp_path):
     [flask] = select(discover(), ["flask"])
-    if port_in_use(flask.port):
-        pytest.skip(f"port {flask.port} is in use by another process: this test needs it")
     runner = faults_run(tmp_path)
     seen: set[psutil.Process] = set()
     killed: list[psutil.Process] = []
@@ -142,7 +152,8 @@ def test_a_server_killed_during_a_level_fails_that_level_and_the_run_goes_on(tmp
             log.append(line)
             seen.update(descendants(runner.pid))
             if not killed and line.startswith("[2/"):  # the second level (16 users) begins
-                time.sleep(2)  # into the level: Locust is loading the server
+                # into the level: Locust is loading the server
+                wait_until(lambda: loading(runner.pid), 30, "Locust's users", watched=runner)
                 [master] = gunicorn_masters(runner.pid)
                 killed = [master, *master.children(recursive=True)]
                 os.killpg(master.pid, signal.SIGKILL)  # the whole server, as the OOM killer might
@@ -152,8 +163,7 @@ def test_a_server_killed_during_a_level_fails_that_level_and_the_run_goes_on(tmp
             runner.kill()
     assert killed, "the run never reached its second level:\n" + "".join(log[-30:])
 
-    time.sleep(0.5)
-    assert not [p for p in seen if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    assert not still_alive(seen)
     assert not port_in_use(flask.port)
     run_dir = stored_run(tmp_path)
     info = json.loads((run_dir / "run.json").read_text())
@@ -167,6 +177,15 @@ def test_a_server_killed_during_a_level_fails_that_level_and_the_run_goes_on(tmp
     measured = {(r.scenario, r.users) for r in rows if r.metric == "interactions" and r.value > 0}
     assert {("api_single", 1), ("api_batch", 1), ("api_batch", 16), ("form", 16)} <= measured
     assert not list(run_dir.glob(".*.tmp"))
+
+
+def loading(runner_pid: int) -> bool:
+    """Whether a Locust process of the run has a connection open to a server."""
+    for proc in descendants(runner_pid):
+        with contextlib.suppress(psutil.Error):
+            if "locust" in " ".join(proc.cmdline()) and proc.net_connections(kind="tcp"):
+                return True
+    return False
 
 
 def refuse_to_start(*args, **kwargs):

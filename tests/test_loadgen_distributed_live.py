@@ -1,4 +1,4 @@
-"""Locust's distributed mode (a master and workers) against a real Flask server, beside the
+"""Locust's distributed mode (a master and workers) against the session's Flask server, beside the
 single process: the same load, the same metrics, the workers' requests in the master's one log,
 and the run ends by itself after the window."""
 
@@ -17,17 +17,15 @@ import pytest
 
 from bench.collect import level_metrics, read_request_logs, recorded_window
 from bench.loadgen import LocustRun, kill_locust, start_locust, wait_locust
-from bench.manifest import discover, select
 from bench.payloads import write_payload_file
-from bench.process import serving, split_cores
+from bench.process import split_cores
 from bench.results import LEVEL_METRICS
 from bench.sampler import TreeSampler
 from bench.scenarios import INTERACTIONS, PAYLOADS_ENV, REQUEST_LOG_ENV, WINDOW_ENV
+from tests.live import free_port, still_alive, wait_until
 
 pytestmark = pytest.mark.live
 
-PORT = 8271  # this test's own ports, apart from the other live tests'
-NOTHING_LISTENS = "http://127.0.0.1:8272"
 USERS = 8
 WARMUP_S = 1.0
 WINDOW_S = 3.0
@@ -57,8 +55,11 @@ def measure(running, payload_file: Path, out_dir: Path, workers: int) -> Measure
     )  # fmt: skip
     try:
         with TreeSampler(running.tree) as server, TreeSampler(run.tree) as loadgen:
-            time.sleep(WARMUP_S)
-            seen_during_run = run.tree()
+            # Every process of the run, once its workers have started (the master has them all).
+            seen_during_run = wait_until(
+                lambda: len(tree := run.tree()) >= len(run.processes) and tree, 30,
+                "the run's processes", watched=run.process,
+            )  # fmt: skip
             exit_code = wait_locust(run, timeout_s=MAX_RUN_TIME_S + 30)
             load_ended = time.time()
     finally:
@@ -103,18 +104,16 @@ def workers_of(request_log: Path) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def runs(model, tmp_path_factory) -> dict[int, Measured]:
-    """The same level measured with 2 workers and with one process, by Locust worker count."""
-    [flask] = select(discover(), ["flask"])
+def runs(model, servers, tmp_path_factory) -> dict[int, Measured]:
+    """The same level measured with 2 workers and with one process, by Locust worker count,
+    against the session's Flask server."""
     tmp = tmp_path_factory.mktemp("distributed")
     payload_file = tmp / "payloads.json"
     write_payload_file(model, payload_file)
-    server_cores, _ = split_cores()
-    with serving(flask, port=PORT, cores=server_cores, log_path=tmp / "flask.log") as running:
-        return {
-            workers: measure(running, payload_file, tmp / f"w{workers}", workers)
-            for workers in (2, 0)
-        }
+    running = servers.get("flask")
+    return {
+        workers: measure(running, payload_file, tmp / f"w{workers}", workers) for workers in (2, 0)
+    }
 
 
 def test_the_masters_one_log_holds_each_workers_share_of_the_interactions(runs):
@@ -164,7 +163,7 @@ def test_locust_stops_by_itself_after_the_window_and_leaves_no_process(runs, wor
     assert window.end <= measured.load_ended < measured.started + MAX_RUN_TIME_S
     assert len(measured.seen_during_run) >= len(measured.run.processes)
     assert all(p.poll() is not None for p in measured.run.processes)
-    assert not [p for p in measured.seen_during_run if _running(p)]
+    assert not still_alive(measured.seen_during_run)
     assert processes_of(measured.out_dir) == []
 
 
@@ -183,8 +182,9 @@ def test_a_run_that_overstays_is_killed_whole(model, tmp_path):
     """Without its window Locust would run to its cap: wait_locust kills master and workers."""
     write_payload_file(model, tmp_path / "payloads.json")
     _, loadgen_cores = split_cores()
+    nothing_listens = f"http://127.0.0.1:{free_port()}"
     run = start_locust(
-        "api_single", NOTHING_LISTENS, 2, WARMUP_S, WINDOW_S, MAX_RUN_TIME_S, tmp_path / "level",
+        "api_single", nothing_listens, 2, WARMUP_S, WINDOW_S, MAX_RUN_TIME_S, tmp_path / "level",
         loadgen_cores, tmp_path / "payloads.json", {WINDOW_ENV: ""}, locust_workers=2,
     )  # fmt: skip
     try:
@@ -194,9 +194,3 @@ def test_a_run_that_overstays_is_killed_whole(model, tmp_path):
         kill_locust(run)
     assert all(p.poll() is not None for p in run.processes)
     assert processes_of(tmp_path) == []
-
-
-def _running(proc: psutil.Process) -> bool:
-    with contextlib.suppress(psutil.Error):
-        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
-    return False

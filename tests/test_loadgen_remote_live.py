@@ -1,6 +1,6 @@
 """A Locust worker on "another host" (`python -m bench worker`, here on this one) beside a local
-worker, against a real Flask server: the master's one request log holds both workers' requests,
-the run ends by itself, and no Locust process is left behind."""
+worker, against the session's real Flask server: the master's one request log holds both
+workers' requests, the run ends by itself, and no Locust process is left behind."""
 
 from __future__ import annotations
 
@@ -22,19 +22,21 @@ import bench.loadgen
 from bench import PROJECT_ROOT
 from bench.collect import level_metrics, read_request_logs, recorded_window
 from bench.loadgen import LocustRun, free_port, kill_locust, start_locust, wait_locust
-from bench.manifest import discover, project_pythonpath, select
+from bench.manifest import project_pythonpath
 from bench.payloads import write_payload_file
-from bench.process import serving, split_cores
+from bench.process import split_cores
 from bench.scenarios import INCOMPLETE_LOG_EXIT_CODE, INTERACTIONS
+from tests.live import alive, still_alive, wait_until
 
 pytestmark = pytest.mark.live
 
-PORT = 8275  # this test's own port, apart from the other live tests'
-NOTHING_LISTENS = "http://127.0.0.1:8276"
 USERS = 8
 WARMUP_S = 1.0
 WINDOW_S = 3.0
 MAX_RUN_TIME_S = 30.0  # the cap; the run must end well before it, by itself
+# Long enough that the worker to be killed cannot finish by itself first, however slow the
+# machine; the master then waits for its last report for LAST_REPORTS_TIMEOUT_S.
+DYING_WINDOW_S = 8.0
 
 
 @dataclass
@@ -67,13 +69,6 @@ def bench_worker(master_port: int, output: Path, *options: str) -> subprocess.Po
         )
 
 
-def wait_until(condition, timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.1)
-
-
 def locust_request_count(output_log: Path) -> int:
     """The request count of the summary Locust prints as it exits (its final stats; the CSV
     files are snapshots taken every second)."""
@@ -82,13 +77,14 @@ def locust_request_count(output_log: Path) -> int:
 
 
 def sends_to(proc: psutil.Process, port: int) -> bool:
-    """Whether `proc` has a connection open to `port` (its users are sending)."""
+    """Whether `proc` has a connection open to `port` (its users are sending); psutil raises
+    if it has exited, which wait_until reads as "not yet" and then as the process's end."""
     connections = proc.net_connections(kind="tcp")
     return any(c.raddr and c.raddr.port == port for c in connections)
 
 
 def tree_of(process: subprocess.Popen) -> list[psutil.Process]:
-    with contextlib.suppress(psutil.NoSuchProcess):
+    with contextlib.suppress(psutil.Error):
         root = psutil.Process(process.pid)
         return [root, *root.children(recursive=True)]
     return []
@@ -97,11 +93,13 @@ def tree_of(process: subprocess.Popen) -> list[psutil.Process]:
 def stop_bench_worker(process: subprocess.Popen) -> None:
     """Only if a test failed half-way: the command stops its Locust worker on SIGINT."""
     if process.poll() is None:
-        process.send_signal(signal.SIGINT)
+        with contextlib.suppress(ProcessLookupError):
+            process.send_signal(signal.SIGINT)
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=15)
     if process.poll() is None:
-        os.killpg(process.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
         process.wait()
 
 
@@ -111,36 +109,38 @@ def locust_processes_for(master_port: int) -> list[psutil.Process]:
     for proc in psutil.process_iter():
         with contextlib.suppress(psutil.Error):
             cmdline = proc.cmdline()
-            if "locust" in cmdline and str(master_port) in cmdline and _running(proc):
+            if "locust" in cmdline and str(master_port) in cmdline and alive(proc):
                 found.append(proc)
     return found
 
 
 @pytest.fixture(scope="module")
-def remote(model, tmp_path_factory) -> RemoteRun:
-    [flask] = select(discover(), ["flask"])
+def remote(model, servers, tmp_path_factory) -> RemoteRun:
+    running = servers.get("flask")
     tmp = tmp_path_factory.mktemp("remote")
     write_payload_file(model, tmp / "payloads.json")
-    server_cores, loadgen_cores = split_cores()
+    _, loadgen_cores = split_cores()
     master_port = free_port()
-    with serving(flask, port=PORT, cores=server_cores, log_path=tmp / "flask.log") as running:
-        started = time.time()
-        run = start_locust(
-            "api_single", running.base_url, USERS, WARMUP_S, WINDOW_S, MAX_RUN_TIME_S,
-            tmp / "level", loadgen_cores, tmp / "payloads.json", locust_workers=1,
-            remote_workers=1, master_bind_host="0.0.0.0", master_port=master_port,
+    started = time.time()
+    run = start_locust(
+        "api_single", running.base_url, USERS, WARMUP_S, WINDOW_S, MAX_RUN_TIME_S,
+        tmp / "level", loadgen_cores, tmp / "payloads.json", locust_workers=1,
+        remote_workers=1, master_bind_host="0.0.0.0", master_port=master_port,
+    )  # fmt: skip
+    worker = bench_worker(master_port, tmp / "bench-worker.log", "--once")
+    try:
+        # The master, its local worker and the remote one (bench worker's child).
+        wait_until(
+            lambda: len(locust_processes_for(master_port)) == 3, 30,
+            "the master, its local worker and the remote one", watched=worker,
         )  # fmt: skip
-        worker = bench_worker(master_port, tmp / "bench-worker.log", "--once")
-        try:
-            # The master, its local worker and the remote one (bench worker's child).
-            wait_until(lambda: len(locust_processes_for(master_port)) == 3, timeout_s=20)
-            seen_during_run = run.tree() + tree_of(worker)
-            exit_code = wait_locust(run, timeout_s=MAX_RUN_TIME_S + 30)
-            load_ended = time.time()
-            worker_exit_code = worker.wait(timeout=30)
-        finally:
-            kill_locust(run)
-            stop_bench_worker(worker)
+        seen_during_run = run.tree() + tree_of(worker)
+        exit_code = wait_locust(run, timeout_s=MAX_RUN_TIME_S + 30)
+        load_ended = time.time()
+        worker_exit_code = worker.wait(timeout=30)
+    finally:
+        kill_locust(run)
+        stop_bench_worker(worker)
     requests = read_request_logs(run.request_logs)
     window = recorded_window(requests, WARMUP_S, WINDOW_S)
     metrics = level_metrics(requests, window, [], [])
@@ -183,7 +183,7 @@ def test_the_master_quits_by_itself_and_no_locust_process_is_left(remote):
     assert window.end <= remote.load_ended < remote.started + MAX_RUN_TIME_S
     # The master, the local worker, `bench worker` and the Locust worker it started.
     assert len(remote.seen_during_run) >= 4
-    assert not [p for p in remote.seen_during_run if _running(p)]
+    assert not still_alive(remote.seen_during_run)
     assert locust_processes_for(remote.master_port) == []
 
 
@@ -191,8 +191,9 @@ def test_a_missing_remote_worker_ends_the_level_with_a_clear_error(model, tmp_pa
     monkeypatch.setattr(bench.loadgen, "WORKERS_CONNECT_TIMEOUT_S", 2)
     write_payload_file(model, tmp_path / "payloads.json")
     _, loadgen_cores = split_cores()
+    nothing_listens = f"http://127.0.0.1:{free_port()}"
     run = start_locust(
-        "api_single", NOTHING_LISTENS, 2, WARMUP_S, WINDOW_S, MAX_RUN_TIME_S, tmp_path / "level",
+        "api_single", nothing_listens, 2, WARMUP_S, WINDOW_S, MAX_RUN_TIME_S, tmp_path / "level",
         loadgen_cores, tmp_path / "payloads.json", locust_workers=1, remote_workers=1,
     )  # fmt: skip
     try:
@@ -204,7 +205,7 @@ def test_a_missing_remote_worker_ends_the_level_with_a_clear_error(model, tmp_pa
     assert all(p.poll() is not None for p in run.processes)
 
 
-def test_one_worker_command_serves_level_after_level(model, tmp_path):
+def test_one_worker_command_serves_level_after_level(model, servers, tmp_path):
     """Without --once it starts a Locust worker for each master in turn; with remote workers
     only, the window comes from theirs alone."""
     write_payload_file(model, tmp_path / "payloads.json")
@@ -213,20 +214,18 @@ def test_one_worker_command_serves_level_after_level(model, tmp_path):
     worker = bench_worker(master_port, tmp_path / "bench-worker.log")
     runs, exit_codes = [], []
     try:
-        with serving(
-            select(discover(), ["flask"])[0], port=PORT, log_path=tmp_path / "flask.log"
-        ) as running:
-            for level in (1, 2):
-                run = start_locust(
-                    "api_single", running.base_url, 2, WARMUP_S, 1.0, MAX_RUN_TIME_S,
-                    tmp_path / f"level{level}", loadgen_cores, tmp_path / "payloads.json",
-                    remote_workers=1, master_port=master_port,
-                )  # fmt: skip
-                runs.append(run)
-                try:
-                    exit_codes.append(wait_locust(run, timeout_s=MAX_RUN_TIME_S + 30))
-                finally:
-                    kill_locust(run)
+        running = servers.get("flask")
+        for level in (1, 2):
+            run = start_locust(
+                "api_single", running.base_url, 2, WARMUP_S, 1.0, MAX_RUN_TIME_S,
+                tmp_path / f"level{level}", loadgen_cores, tmp_path / "payloads.json",
+                remote_workers=1, master_port=master_port,
+            )  # fmt: skip
+            runs.append(run)
+            try:
+                exit_codes.append(wait_locust(run, timeout_s=MAX_RUN_TIME_S + 30))
+            finally:
+                kill_locust(run)
         worker.send_signal(signal.SIGINT)
         assert worker.wait(timeout=15) == 130
     finally:
@@ -239,30 +238,39 @@ def test_one_worker_command_serves_level_after_level(model, tmp_path):
     assert locust_processes_for(master_port) == []
 
 
-def test_a_worker_that_dies_makes_the_log_incomplete_and_the_master_says_so(model, tmp_path):
+def test_a_worker_that_dies_makes_the_log_incomplete_and_the_master_says_so(
+    model, servers, tmp_path
+):
     """Its last report never comes: the master waits for it (bounded), then exits with
     INCOMPLETE_LOG_EXIT_CODE and names the worker in its log."""
     write_payload_file(model, tmp_path / "payloads.json")
     _, loadgen_cores = split_cores()
     master_port = free_port()
-    with serving(
-        select(discover(), ["flask"])[0], port=PORT, log_path=tmp_path / "flask.log"
-    ) as running:
-        run = start_locust(
-            "api_single", running.base_url, 2, WARMUP_S, WINDOW_S, MAX_RUN_TIME_S,
-            tmp_path / "level", loadgen_cores, tmp_path / "payloads.json", locust_workers=1,
-            remote_workers=1, master_port=master_port,
+    running = servers.get("flask")
+    run = start_locust(
+        "api_single", running.base_url, 2, WARMUP_S, DYING_WINDOW_S, MAX_RUN_TIME_S + 30,
+        tmp_path / "level", loadgen_cores, tmp_path / "payloads.json", locust_workers=1,
+        remote_workers=1, master_port=master_port,
+    )  # fmt: skip
+    worker = bench_worker(master_port, tmp_path / "bench-worker.log", "--once")
+    try:
+        wait_until(
+            lambda: len(locust_processes_for(master_port)) == 3, 30,
+            "the master, its local worker and the remote one", watched=worker,
         )  # fmt: skip
-        worker = bench_worker(master_port, tmp_path / "bench-worker.log", "--once")
+        [remote_locust] = wait_until(lambda: tree_of(worker)[1:], 10, "the remote Locust worker")
+        wait_until(
+            lambda: sends_to(remote_locust, running.port), 30,
+            "the remote worker's users sending", watched=remote_locust,
+        )  # fmt: skip
         try:
-            wait_until(lambda: len(locust_processes_for(master_port)) == 3, timeout_s=20)
-            [remote_locust] = tree_of(worker)[1:]
-            wait_until(lambda: sends_to(remote_locust, PORT), timeout_s=20)  # its users began
             remote_locust.kill()
-            exit_code = wait_locust(run, timeout_s=MAX_RUN_TIME_S + 30)
-        finally:
-            kill_locust(run)
-            stop_bench_worker(worker)
+        except psutil.NoSuchProcess:
+            pytest.fail("the remote worker ended by itself before its window was over")
+        exit_code = wait_locust(run, timeout_s=MAX_RUN_TIME_S + 60)
+    finally:
+        kill_locust(run)
+        stop_bench_worker(worker)
     assert exit_code == INCOMPLETE_LOG_EXIT_CODE
     assert "request log incomplete: no last report" in run.output_log.read_text()
 
@@ -271,7 +279,8 @@ def test_the_worker_says_the_master_is_unreachable_and_stops_on_ctrl_c(tmp_path)
     master_port = free_port()  # nothing listens there
     worker = bench_worker(master_port, tmp_path / "bench-worker.log")
     try:
-        wait_until(lambda: "not reachable" in (tmp_path / "bench-worker.log").read_text(), 30)
+        log = tmp_path / "bench-worker.log"
+        wait_until(lambda: "not reachable" in log.read_text(), 30, "its message", watched=worker)
         worker.send_signal(signal.SIGINT)
         assert worker.wait(timeout=15) == 130
     finally:
@@ -288,18 +297,14 @@ def test_ctrl_c_stops_the_locust_worker_it_started(tmp_path):
         master_port = listener.getsockname()[1]
         worker = bench_worker(master_port, tmp_path / "bench-worker.log")
         try:
-            wait_until(lambda: locust_processes_for(master_port), timeout_s=30)
+            wait_until(
+                lambda: locust_processes_for(master_port), 30, "its Locust worker", watched=worker
+            )
             started = tree_of(worker)
             worker.send_signal(signal.SIGINT)
             assert worker.wait(timeout=15) == 130
         finally:
             stop_bench_worker(worker)
     assert len(started) >= 2  # the command and its Locust worker
-    assert not [p for p in started if _running(p)]
+    assert not still_alive(started)
     assert locust_processes_for(master_port) == []
-
-
-def _running(proc: psutil.Process) -> bool:
-    with contextlib.suppress(psutil.Error):
-        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
-    return False

@@ -1,5 +1,5 @@
 """Open loop against closed loop on a server that stalls for a second: the real Locust
-subprocess, a small threaded server written here (ports 8221-8229)."""
+subprocess, a small threaded server written here (on a port the OS picks)."""
 
 import json
 import os
@@ -7,7 +7,6 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import numpy as np
 import pytest
 
 from bench import loadgen
@@ -19,11 +18,10 @@ from bench.slo import run_open_loop_trial
 
 pytestmark = pytest.mark.live
 
-PORT = 8221
-HOST = f"http://127.0.0.1:{PORT}"
 WARMUP_S, WINDOW_S = 1.0, 5.0
 # The pause starts this long after the first request, two seconds into the recorded window.
 STALL_AFTER_S, STALL_S = WARMUP_S + 2.0, 1.0
+STALLED_MS = 0.4 * STALL_S * 1000  # a request that waited through much of the pause
 CORES = sorted(os.sched_getaffinity(0))
 
 
@@ -43,11 +41,15 @@ class StallingServer(ThreadingHTTPServer):
         }
         self.pause_start = None
         self.lock = threading.Lock()
-        super().__init__(("127.0.0.1", PORT), PredictHandler)
+        super().__init__(("127.0.0.1", 0), PredictHandler)  # the OS picks the port
 
     @staticmethod
     def key(instances):
         return json.dumps(instances, sort_keys=True)
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.server_address[1]}"
 
     def rearm(self):
         """The pause of the next run is timed from its first request."""
@@ -101,9 +103,9 @@ def stalling_server(payload_file):
     server.server_close()
 
 
-def closed_loop_p99(payload_file, out_prefix):
+def closed_loop_latencies(host, payload_file, out_prefix):
     run = start_locust(
-        "api_single", HOST, 1, WARMUP_S, WINDOW_S, 30, out_prefix, CORES, payload_file
+        "api_single", host, 1, WARMUP_S, WINDOW_S, 30, out_prefix, CORES, payload_file
     )
     try:
         assert wait_locust(run, timeout_s=60) == 0, run.output_log.read_text()
@@ -113,27 +115,29 @@ def closed_loop_p99(payload_file, out_prefix):
     window = recorded_window(requests, WARMUP_S, WINDOW_S)
     done = [r for r in requests if r.name in INTERACTIONS and window.holds(r.end)]
     assert done and all(r.ok for r in done)
-    return float(np.percentile([r.ms for r in done], 99)), len(done)
+    return [r.ms for r in done]
 
 
 def test_open_loop_p99_shows_a_stall_that_closed_loop_hides(
     stalling_server, payload_file, tmp_path
 ):
+    host = stalling_server.url
     stalling_server.rearm()
     trial = run_open_loop_trial(
-        "api_single_open", HOST, 50.0, WARMUP_S, WINDOW_S, tmp_path / "open", CORES, payload_file
+        "api_single_open", host, 50.0, WARMUP_S, WINDOW_S, tmp_path / "open", CORES, payload_file
     )
     stalling_server.rearm()
-    closed_p99, closed_count = closed_loop_p99(payload_file, tmp_path / "closed")
-    print(f"open loop 50/s: {trial}; closed loop 1 user: p99 {closed_p99:.1f} ms of {closed_count}")
+    closed = closed_loop_latencies(host, payload_file, tmp_path / "closed")
+    stalled = [ms for ms in closed if ms > STALLED_MS]
+    print(f"open loop 50/s: {trial}; closed loop 1 user: {len(stalled)} of {len(closed)} stalled")
     # About 50 requests were due during the 1 s pause: they waited up to a second from when they
     # were due, far more than 1 % of the ~250 in the window.
     assert trial.interactions >= 150 and trial.failures == 0
-    assert trial.p99_ms > 400
-    # The closed-loop user had one request waiting through the pause, among hundreds or more.
-    assert closed_count >= 200
-    assert closed_p99 < 100
-    assert trial.p99_ms > 5 * closed_p99
+    assert trial.p99_ms > STALLED_MS
+    # The closed-loop user had one request waiting through the pause, among hundreds or more
+    # (counts, not a latency bound: they hold however fast the machine is).
+    assert len(closed) >= 200
+    assert 1 <= len(stalled) <= 2
 
 
 BUSY_LOCUSTFILE = '''
@@ -170,7 +174,14 @@ def test_a_generator_that_falls_behind_logs_late_sends(payload_file, tmp_path, m
     monkeypatch.setattr(loadgen, "SCENARIO_DIR", tmp_path)
     # 400 interactions/s of 4 ms of CPU each: 1.6 s of work per second on one core.
     trial = run_open_loop_trial(
-        "busy_open", HOST, 400.0, 0.5, 2.0, tmp_path / "busy", CORES[:1], payload_file
+        "busy_open",
+        "http://127.0.0.1:9",
+        400.0,
+        0.5,
+        2.0,
+        tmp_path / "busy",
+        CORES[:1],
+        payload_file,
     )
     print(f"busy generator at 400/s: {trial}")
     assert trial.interactions >= 20

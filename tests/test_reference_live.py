@@ -1,19 +1,17 @@
-"""The reference and calibration deployments served for real, on this test's own ports."""
-
-import contextlib
+"""The reference and calibration deployments served for real, on ports the OS picks."""
 
 import pytest
 import requests
 
 from bench.manifest import discover
 from bench.payloads import canonical_instances
-from bench.process import available_cores, serving
+from bench.process import available_cores
 from bench.verify import HOSTILE, verify
+from tests.live import ServerPool
 
 pytestmark = pytest.mark.live
 
-# Away from the manifests' ports (8101-8109), so that a running benchmark is not disturbed.
-PORTS = {"fastapi": 8211, "wsgi": 8212, "null": 8213, "flask": 8214}
+NAMES = ("fastapi", "wsgi")
 
 
 @pytest.fixture(scope="module")
@@ -25,44 +23,46 @@ def failures(results):
     return [f"{r.check}: {r.reason}" for r in results if not r.passed]
 
 
-@pytest.mark.parametrize("name", ["fastapi", "wsgi"])
-@pytest.mark.parametrize("config", ["default", "recommended"])
-def test_the_api_references_pass_every_check(deployments, model, tmp_path, name, config):
-    # One core: the recommended configuration then runs (2 x 1) + 1 = 3 workers.
-    with serving(
-        deployments[name],
-        config,
-        port=PORTS[name],
-        cores=available_cores()[:1],
-        log_path=tmp_path / f"{name}.log",
-    ) as running:
-        results = verify(running, model)
-        processes = len(running.tree())
-    assert not failures(results), (tmp_path / f"{name}.log").read_text()
+@pytest.fixture(scope="module")
+def recommended(deployments, tmp_path_factory):
+    """FastAPI and the bare WSGI app at their recommended worker counts, started side by side,
+    each given one core (a core of its own where there are two): (2 x 1) + 1 = 3 workers."""
+    cores = available_cores()
+    pool = ServerPool(deployments.values(), tmp_path_factory.mktemp("recommended"))
+    try:
+        pool.warm(NAMES, "recommended", {n: [cores[i % len(cores)]] for i, n in enumerate(NAMES)})
+        yield pool
+    finally:
+        left = pool.close()
+    assert not left, f"servers outlived stop(): {left}"
+
+
+# The default configurations pass every check in test_verify_live (the session's servers).
+@pytest.mark.parametrize("name", NAMES)
+def test_the_api_references_pass_every_check_with_the_recommended_workers(recommended, model, name):
+    running = recommended.get(name, "recommended")
+    results = verify(running, model)
+    assert not failures(results), running.log_tail()
     assert any(r.check.startswith(HOSTILE) for r in results)
-    if config == "recommended":
-        assert processes >= 4  # a parent and its three workers
+    assert len(running.tree()) >= 4  # a parent and its three workers
 
 
-def test_the_null_target_passes_its_checks(deployments, model, tmp_path):
-    with serving(
-        deployments["null"], port=PORTS["null"], log_path=tmp_path / "null.log"
-    ) as running:
-        results = verify(running, model)
+def test_the_null_target_passes_only_its_own_checks(servers, model):
+    results = verify(servers.get("null"), model)
     assert [r.check for r in results] == ["health", "answers POST /api/predict with JSON"]
     assert not failures(results)
 
 
-def test_the_references_predict_exactly_what_flask_predicts(deployments, model, tmp_path):
+def test_the_references_predict_what_flask_predicts(servers, model):
     body = {"instances": canonical_instances(model)}
     answers = {}
-    with contextlib.ExitStack() as stack:
-        for name in ("flask", "fastapi", "wsgi"):
-            running = stack.enter_context(
-                serving(deployments[name], port=PORTS[name], log_path=tmp_path / f"{name}.log")
-            )
-            response = requests.post(running.base_url + "/api/predict", json=body, timeout=10)
-            assert response.status_code == 200, response.text
-            answers[name] = response.json()["predictions"]
-    assert answers["fastapi"] == answers["flask"]
-    assert answers["wsgi"] == answers["flask"]
+    for name in ("flask", "fastapi", "wsgi"):
+        url = servers.get(name).base_url + "/api/predict"
+        response = requests.post(url, json=body, timeout=10)
+        assert response.status_code == 200, response.text
+        answers[name] = response.json()["predictions"]
+    # Each server computes its own answers: the same labels, probabilities to 1e-12.
+    for name in ("fastapi", "wsgi"):
+        for got, flask in zip(answers[name], answers["flask"], strict=True):
+            assert (got["label"], got["class_id"]) == (flask["label"], flask["class_id"])
+            assert got["probabilities"] == pytest.approx(flask["probabilities"], rel=0, abs=1e-12)

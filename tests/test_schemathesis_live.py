@@ -1,13 +1,10 @@
 """Schemathesis against every deployment with an API, driven by the OpenAPI document it serves.
 
-Each deployment is started on a port of its own range (not its manifest's), its /openapi.json is
+Each deployment is the session's running server (on a port the OS picked), its /openapi.json is
 loaded as served, and Hypothesis generates requests from it: valid ones must be accepted and
 answered as documented, invalid ones refused with a documented 4xx, and none may get a 5xx.
 The generation is derandomized, so a run repeats exactly; MAX_EXAMPLES bounds its length.
 """
-
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import schemathesis
@@ -21,13 +18,12 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from bench.manifest import Deployment, discover
-from bench.process import RunningDeployment, port_in_use, serving
+from bench.manifest import discover
+from bench.process import RunningDeployment
 from shared_model.openapi import OPENAPI_PATH
 
 pytestmark = pytest.mark.live
 
-PORTS = range(8201, 8210)
 MAX_EXAMPLES = 50
 API_DEPLOYMENTS = [d for d in discover() if d.has_api and d.role != "calibration"]
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance]
@@ -44,19 +40,9 @@ MODE_CHECK = {
 }
 
 
-def free_port() -> int:
-    for port in PORTS:
-        if not port_in_use(port):
-            return port
-    raise RuntimeError(f"every port in {PORTS} is in use")
-
-
 @pytest.fixture(scope="module", params=API_DEPLOYMENTS, ids=lambda d: d.name)
-def running(request, tmp_path_factory) -> Iterator[RunningDeployment]:
-    deployment: Deployment = request.param
-    log_path = Path(tmp_path_factory.mktemp("logs")) / f"{deployment.name}.log"
-    with serving(deployment, port=free_port(), log_path=log_path) as running:
-        yield running
+def running(request, servers) -> RunningDeployment:
+    return servers.get(request.param.name)
 
 
 @pytest.fixture(scope="module")

@@ -16,9 +16,10 @@ from pathlib import Path
 import psutil
 import pytest
 
+import bench.__main__ as cli
 from bench import PROJECT_ROOT
 from bench.manifest import ManifestError, discover, select
-from bench.process import port_in_use
+from bench.process import available_cores, port_in_use
 from bench.sampler import Sample
 from bench.soak import (
     RSS_COLUMNS,
@@ -29,10 +30,9 @@ from bench.soak import (
     rss_trend,
     window_lengths,
 )
+from tests.live import alive, free_port, still_alive
 
 MIB = 2**20
-# This file's servers use ports 8251-8259 (the manifests' ports are left to the other tests).
-COMPLETE_PORT, INTERRUPTED_PORT = 8252, 8253
 
 
 def samples(rss_mib, every_s=1.0, processes=2):
@@ -148,11 +148,14 @@ def test_a_config_or_scenario_the_manifest_lacks_is_refused():
         check_choices(flask, "default", "ui_session")
 
 
-def test_the_command_exits_2_and_starts_nothing_on_a_bad_choice(tmp_path):
-    soak = bench_soak("flask", "--config", "turbo", "--results", str(tmp_path))
-    _, err = soak.communicate(timeout=120)
-    assert soak.returncode == 2, err
-    assert "error: flask has no config 'turbo'" in err
+def test_the_command_exits_2_and_starts_nothing_on_a_bad_choice(tmp_path, capsys, monkeypatch):
+    def refuse_to_start(*args, **kwargs):
+        raise AssertionError(f"a process was started: {args[0] if args else kwargs}")
+
+    monkeypatch.setattr(cli, "signals_as_interrupt", lambda: None)  # pytest's own stay
+    monkeypatch.setattr(subprocess, "Popen", refuse_to_start)
+    assert cli.main(["soak", "flask", "--config", "turbo", "--results", str(tmp_path)]) == 2
+    assert "error: flask has no config 'turbo'" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
 
 
@@ -175,12 +178,12 @@ def started_by(pid: int, seen: dict[psutil.Process, str]) -> None:
 
 
 def assert_all_gone(seen: dict[psutil.Process, str], port: int) -> None:
-    alive = [cmd for p, cmd in seen.items() if p.is_running() and p.status() != "zombie"]
-    assert not alive, f"left running: {alive}"
+    left = [seen[p] for p in still_alive(seen)]
+    assert not left, f"left running: {left}"
     assert not port_in_use(port)
     loading = []
     for proc in psutil.process_iter(["cmdline"]):
-        if f"127.0.0.1:{port}" in " ".join(proc.info["cmdline"] or ()):
+        if f"127.0.0.1:{port}" in " ".join(proc.info["cmdline"] or ()) and alive(proc):
             loading.append(proc)
     assert not loading, f"Locust left running against port {port}: {loading}"
 
@@ -194,10 +197,10 @@ def read_rss_csv(folder: Path) -> list[dict[str, str]]:
 
 @pytest.mark.live
 def test_a_short_soak_of_flask_is_stored_whole(tmp_path):
-    assert not port_in_use(COMPLETE_PORT), f"port {COMPLETE_PORT} is taken"
+    port = free_port()
     soak = bench_soak(
-        "flask", "--minutes", "0.25", "--users", "4", "--window", "5", "--warmup", "2",
-        "--port", str(COMPLETE_PORT), "--results", str(tmp_path), "--wait",
+        "flask", "--minutes", "0.1", "--users", "4", "--window", "2", "--warmup", "1",
+        "--port", str(port), "--results", str(tmp_path), "--wait",
     )  # fmt: skip
     seen: dict[psutil.Process, str] = {}
     log = []
@@ -210,15 +213,15 @@ def test_a_short_soak_of_flask_is_stored_whole(tmp_path):
         if soak.poll() is None:
             soak.kill()
     assert any("gunicorn" in cmd for cmd in seen.values()), seen
-    assert_all_gone(seen, COMPLETE_PORT)
+    assert_all_gone(seen, port)
 
     folder = soak_folder(tmp_path)
     info = json.loads((folder / "soak.json").read_text())
     assert tuple(info) == SOAK_KEYS
     assert info["status"] == "complete" and info["reason"] == ""
-    assert info["deployment"]["name"] == "flask" and info["deployment"]["port"] == COMPLETE_PORT
+    assert info["deployment"]["name"] == "flask" and info["deployment"]["port"] == port
     assert (info["scenario"], info["users"]) == ("api_single", 4)
-    assert info["measured_s"] == pytest.approx(15)
+    assert info["measured_s"] == pytest.approx(6)
     assert [m["index"] for m in info["minutes"]] == [1, 2, 3]
     for minute in info["minutes"]:
         assert minute["interactions"] > 10 and minute["failures"] == 0
@@ -230,10 +233,13 @@ def test_a_short_soak_of_flask_is_stored_whole(tmp_path):
     assert totals["failures"] == 0 and totals["error_rate"] == 0
     assert totals["requests"] == sum(m["requests"] for m in info["minutes"])
     rss = info["rss"]
-    assert rss["samples"] >= 10 and rss["start_mib"] > 10 and rss["end_mib"] > 10
+    # One sample a second of the measured windows (a slope needs three at least).
+    assert rss["samples"] >= 3 and rss["start_mib"] > 10 and rss["end_mib"] > 10
     assert rss["growth_mib"] == pytest.approx(rss["end_mib"] - rss["start_mib"])
     assert isinstance(rss["slope_mib_per_hour"], float)
-    assert set(info["pinning"]["server_cores"]).isdisjoint(info["pinning"]["loadgen_cores"])
+    assert info["pinning"]["server_cores"] and info["pinning"]["loadgen_cores"]
+    if len(available_cores()) >= 2:  # a single core is shared, and the run records it
+        assert set(info["pinning"]["server_cores"]).isdisjoint(info["pinning"]["loadgen_cores"])
     rows = read_rss_csv(folder)
     assert len(rows) >= rss["samples"] and float(rows[0]["elapsed_s"]) < 0  # warm-up included
     assert all(float(r["rss_mib"]) > 0 for r in rows)
@@ -242,10 +248,10 @@ def test_a_short_soak_of_flask_is_stored_whole(tmp_path):
 
 @pytest.mark.live
 def test_an_interrupted_soak_keeps_the_finished_windows_and_stops_everything(tmp_path):
-    assert not port_in_use(INTERRUPTED_PORT), f"port {INTERRUPTED_PORT} is taken"
+    port = free_port()
     soak = bench_soak(
-        "flask", "--minutes", "1", "--users", "4", "--window", "4", "--warmup", "1",
-        "--port", str(INTERRUPTED_PORT), "--results", str(tmp_path), "--wait",
+        "flask", "--minutes", "1", "--users", "4", "--window", "2", "--warmup", "1",
+        "--port", str(port), "--results", str(tmp_path), "--wait",
     )  # fmt: skip
     seen: dict[psutil.Process, str] = {}
     try:
@@ -259,7 +265,7 @@ def test_an_interrupted_soak_keeps_the_finished_windows_and_stops_everything(tmp
     finally:
         if soak.poll() is None:
             soak.kill()
-    assert_all_gone(seen, INTERRUPTED_PORT)
+    assert_all_gone(seen, port)
 
     folder = soak_folder(tmp_path)
     info = json.loads((folder / "soak.json").read_text())

@@ -35,4 +35,4 @@ def test_predict_shows_the_shared_model_prediction(app, model):
     expected = predict(model, [row])[0]
     assert not app.exception
     assert app.subheader[0].value == f"Prediction: {expected['label']}"
-    assert json.loads(app.json[0].value) == expected["probabilities"]
+    assert json.loads(app.json[0].value) == pytest.approx(expected["probabilities"], abs=1e-9)

@@ -1,37 +1,61 @@
-"""`python -m bench verify` against the real servers on real ports."""
+"""Verification against the real servers: every deployment passes every check over the network,
+and `python -m bench verify` starts, checks and stops what it is given."""
 
 import subprocess
 import sys
+import time
 
 import psutil
 import pytest
 
 from bench import PROJECT_ROOT
+from bench.manifest import discover
+from bench.verify import HOSTILE, verify
+from tests.live import alive
 
 pytestmark = pytest.mark.live
 
-
-def deployment_processes() -> list[psutil.Process]:
-    found = []
-    for proc in psutil.process_iter(["cmdline"]):
-        cmdline = " ".join(proc.info["cmdline"] or [])
-        if "gunicorn" in cmdline or "streamlit run" in cmdline:
-            found.append(proc)
-    return found
+NAMES = [d.name for d in discover()]
 
 
-def test_verify_passes_for_every_deployment_and_leaves_nothing_running():
-    assert not deployment_processes(), "a deployment was already running before the test"
-    result = subprocess.run(
-        [sys.executable, "-m", "bench", "verify"],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "all checks passed" in result.stderr
-    for name in ("flask", "django", "streamlit"):
-        assert f"\n{name} " in result.stdout
-    assert "FAIL" not in result.stdout
-    assert not deployment_processes(), "verify left a deployment running"
+@pytest.mark.parametrize("name", NAMES)
+def test_every_deployment_passes_every_check(servers, model, name):
+    running = servers.get(name)
+    results = verify(running, model)
+    assert results
+    assert not [f"{r.check}: {r.reason}" for r in results if not r.passed]
+    if running.deployment.role != "calibration":
+        assert any(r.check.startswith(HOSTILE) for r in results)
+
+
+def test_the_verify_command_checks_and_leaves_nothing_running(tmp_path):
+    """Its table, exit code and clean-up, on the null target (the checks of every deployment
+    are the test above: the command runs the same verify())."""
+    out, err = tmp_path / "out.txt", tmp_path / "err.txt"
+    with out.open("w") as stdout, err.open("w") as stderr:
+        command = subprocess.Popen(
+            [sys.executable, "-m", "bench", "verify", "--only", "null"],
+            cwd=PROJECT_ROOT, stdout=stdout, stderr=stderr, text=True,
+        )  # fmt: skip
+    seen: set[psutil.Process] = set()
+    try:
+        while command.poll() is None:  # what it starts, while it runs
+            seen.update(_descendants(command.pid))
+            time.sleep(0.05)
+    finally:
+        if command.poll() is None:
+            command.kill()
+    output, errors = out.read_text(), err.read_text()
+    assert command.returncode == 0, output + errors
+    assert "all checks passed" in errors
+    assert "\nnull " in "\n" + output
+    assert "FAIL" not in output
+    assert seen, "verify started no server"
+    assert not [p for p in seen if alive(p)], "verify left a deployment running"
+
+
+def _descendants(pid: int) -> list[psutil.Process]:
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.Error:
+        return []

@@ -13,9 +13,6 @@ INCOMPLETE_LOG_EXIT_CODE = 3
 PAYLOADS_ENV = "BENCH_PAYLOADS"
 # "warmup_s,window_s": Locust stops itself once the window after the first interaction is over.
 WINDOW_ENV = "BENCH_WINDOW"
-# How many Locust processes share the users: "1", or the number of workers of a distributed run
-# (so that a per-process share, such as an arrival rate, can be taken from a whole's figure).
-LOADGEN_PROCESSES_ENV = "BENCH_LOADGEN_PROCESSES"
 # "0" for a calibration target whose answers are constants: the users still parse every JSON
 # answer (the same client work) but do not compare its predictions. Any other value checks them.
 CHECK_ANSWERS_ENV = "BENCH_CHECK_ANSWERS"
