@@ -103,6 +103,14 @@ def stop_bench_worker(process: subprocess.Popen) -> None:
         process.wait()
 
 
+def wait_for_the_three(master_port: int, worker: subprocess.Popen) -> None:
+    """The master, its local worker and the remote one (bench worker's child) all running."""
+    wait_until(
+        lambda: len(locust_processes_for(master_port)) == 3, 30,
+        "the master, its local worker and the remote one", watched=worker,
+    )  # fmt: skip
+
+
 def locust_processes_for(master_port: int) -> list[psutil.Process]:
     """Live Locust processes (master or worker) of the master on `master_port`."""
     found = []
@@ -129,11 +137,7 @@ def remote(model, servers, tmp_path_factory) -> RemoteRun:
     )  # fmt: skip
     worker = bench_worker(master_port, tmp / "bench-worker.log", "--once")
     try:
-        # The master, its local worker and the remote one (bench worker's child).
-        wait_until(
-            lambda: len(locust_processes_for(master_port)) == 3, 30,
-            "the master, its local worker and the remote one", watched=worker,
-        )  # fmt: skip
+        wait_for_the_three(master_port, worker)
         seen_during_run = run.tree() + tree_of(worker)
         exit_code = wait_locust(run, timeout_s=MAX_RUN_TIME_S + 30)
         load_ended = time.time()
@@ -254,10 +258,7 @@ def test_a_worker_that_dies_makes_the_log_incomplete_and_the_master_says_so(
     )  # fmt: skip
     worker = bench_worker(master_port, tmp_path / "bench-worker.log", "--once")
     try:
-        wait_until(
-            lambda: len(locust_processes_for(master_port)) == 3, 30,
-            "the master, its local worker and the remote one", watched=worker,
-        )  # fmt: skip
+        wait_for_the_three(master_port, worker)
         [remote_locust] = wait_until(lambda: tree_of(worker)[1:], 10, "the remote Locust worker")
         wait_until(
             lambda: sends_to(remote_locust, running.port), 30,
