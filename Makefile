@@ -33,9 +33,11 @@ wrk: $(WRK)
 $(WRK):
 	@$(APT_INSTALL) wrk
 
-# The 15 slowest tests are listed at the end, so that they stay visible.
+# Two pytest-xdist workers, each test file on one of them (so that its module fixtures are made
+# once); the 15 slowest tests are listed at the end, so that they stay visible.
+TEST_WORKERS ?= 2
 test: setup browser wrk
-	$(PY) -m pytest --durations=15
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 lint: setup
 	$(PY) -m ruff check .

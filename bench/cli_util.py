@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -23,19 +27,46 @@ def say(message: str) -> None:
 
 
 _interrupted = threading.Event()
+_uninterrupted = threading.local()
 
 
 def signals_as_interrupt() -> None:
     """SIGINT and SIGTERM raise KeyboardInterrupt, so `finally` blocks stop every process we
     started. SIGINT too, explicitly: a process started in the background inherits SIGINT
-    ignored, and Python then installs no handler of its own."""
+    ignored, and Python then installs no handler of its own. Inside `uninterrupted()` the
+    raise waits for its end."""
 
     def handler(signum: int, frame: object) -> None:
         _interrupted.set()
-        raise KeyboardInterrupt(f"signal {signum}")
+        if not getattr(_uninterrupted, "depth", 0):
+            raise KeyboardInterrupt(f"signal {signum}")
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, handler)
+
+
+@contextlib.contextmanager
+def uninterrupted() -> Iterator[None]:
+    """A signal that comes inside does not raise there (call raise_if_interrupted() after):
+    for a process start, whose handle would otherwise be lost with the process running."""
+    _uninterrupted.depth = getattr(_uninterrupted, "depth", 0) + 1
+    try:
+        yield
+    finally:
+        _uninterrupted.depth -= 1
+
+
+def spawned(start: Callable[[], T], stop: Callable[[T], object]) -> T:
+    """start() (which spawns processes) with a signal's raise held until it has returned; a
+    signal that came meanwhile stops what it started, then is raised."""
+    with uninterrupted():
+        started = start()
+    try:
+        raise_if_interrupted()
+    except KeyboardInterrupt:
+        stop(started)
+        raise
+    return started
 
 
 def raise_if_interrupted() -> None:

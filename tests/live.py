@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import subprocess
 import time
@@ -25,6 +26,16 @@ from bench.manifest import Deployment
 from bench.process import RunningDeployment, start, stop, wait_healthy, wait_until_idle
 
 POLL_S = 0.05
+# The manifests' start-up timeouts are for a quiet machine; beside other tests it starts slower.
+STARTUP_TIMEOUT_S = 120.0
+
+
+def own_lock_env(folder: Path) -> dict[str, str]:
+    """The environment of a bench command that takes a bench lock of its own (the lock lives
+    in the temp folder): it runs on ports no other test uses, so it need not wait for them."""
+    tmp = folder / "tmp"
+    tmp.mkdir(exist_ok=True)
+    return {**os.environ, "TMPDIR": str(tmp)}
 
 
 def free_port() -> int:
@@ -133,7 +144,7 @@ class ServerPool:
 
     def _ready(self, running: RunningDeployment, name: str, config: str) -> None:
         try:
-            wait_healthy(running)
+            wait_healthy(running, STARTUP_TIMEOUT_S)
             wait_until_idle(running)
         except BaseException:
             self.close()

@@ -1,9 +1,9 @@
 """The harness under faults: a clear message, the right exit code, no orphan process, no
 half-written result.
 
-The runs start real servers on the manifests' ports (Flask's 8101) under the bench lock, one at
-a time; the other live tests use ports the OS picks; the tests of broken manifests and plans
-start nothing.
+The runs of `python -m bench run` start real servers on the manifests' ports (Flask's 8101),
+which only this file's tests use, one at a time, each under a bench lock of its own; the other
+live tests use ports the OS picks; the tests of broken manifests and plans start nothing.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from bench import DEPLOYMENTS_DIR, PROJECT_ROOT
 from bench.manifest import discover, load, select
 from bench.process import DeploymentError, port_in_use, start, stop, wait_healthy
 from bench.results import read_rows
-from tests.live import free_port, still_alive, wait_until
+from tests.live import free_port, own_lock_env, still_alive, wait_until
 
 
 @pytest.mark.live
@@ -87,7 +87,7 @@ def faults_run(tmp_path) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "bench", "run", "--plan", str(plan), "--profile", "faults",
          "--only", "flask", "--results", str(results), "--wait"],
-        cwd=PROJECT_ROOT, stderr=subprocess.PIPE, text=True,
+        cwd=PROJECT_ROOT, stderr=subprocess.PIPE, text=True, env=own_lock_env(tmp_path),
     )  # fmt: skip
 
 
@@ -269,3 +269,27 @@ def test_a_broken_plan_stops_the_run_with_its_file_and_problem(
     err = capsys.readouterr().err
     assert f"error: {plan}: " in err and problem in err
     assert not results.exists()
+
+
+def test_a_signal_during_a_start_stops_what_it_started_then_is_raised(monkeypatch):
+    """The raise waits until start() has returned: what it spawned is stopped, not orphaned."""
+    from bench import cli_util
+
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    stopped = []
+
+    def start():
+        os.kill(os.getpid(), signal.SIGTERM)  # lands while the start is under way
+        for _ in range(1000):  # give the interpreter its chances to run the handler here
+            pass
+        return "server"
+
+    try:
+        cli_util.signals_as_interrupt()
+        with pytest.raises(KeyboardInterrupt):
+            cli_util.spawned(start, stopped.append)
+    finally:
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
+        cli_util._interrupted.clear()
+    assert stopped == ["server"]

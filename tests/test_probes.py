@@ -1,9 +1,10 @@
 """Live probes against real servers: the session's servers for the probes that only read from
-them; a server of its own (under the bench lock, on its manifest's port) for the tampered model."""
+them; a server of its own (on a port the OS picks) for the tampered model."""
+
+import dataclasses
 
 import pytest
 
-from bench import lock
 from bench.manifest import Deployment, discover
 from bench.probes import (
     _max_in_flight,
@@ -12,6 +13,7 @@ from bench.probes import (
     probe_tampered_model,
     refusal_message,
 )
+from tests.live import free_port
 
 CLIENTS = 3
 REQUEST_S = 0.5  # serialized: >= 1.5 s; all at once: about 0.5 s
@@ -79,8 +81,8 @@ def test_django_sends_security_headers_and_refuses_tokenless_posts(servers, mode
 @pytest.mark.live
 @pytest.mark.parametrize("name", ["flask", "streamlit"])
 def test_a_tampered_model_is_refused(name, tmp_path):
-    with lock.exclusive():
-        result = probe_tampered_model(deployment(name), tmp_path)
+    on_a_free_port = dataclasses.replace(deployment(name), port=free_port())
+    result = probe_tampered_model(on_a_free_port, tmp_path)
     assert result["tampered_model_refused"] is True, result["evidence"]
     assert "sha256" in result["log_excerpt"]
     if name == "flask":

@@ -1,6 +1,6 @@
 """Short real runs: real servers, real Locust, results in the store's schema.
 
-The plans are the smallest the runner takes: one level of 2 users, 2 s windows, one
+The plans are the smallest the runner takes: one level of 2 users, 1 s windows, one
 repetition (so every run is INVALID by design). One run carries every extra pass (the floor,
 the heavy model, a worker count, the SLO search, the probes of another configuration, the
 tampered model), so that the wiring of each is checked on one server start per pass.
@@ -21,15 +21,15 @@ from bench.plan import ModelVariants, Plan, Scaling, SloSearch
 from bench.process import available_cores
 from bench.results import FLOOR, LEVEL_METRICS, OPEN_LOOP, SLO, read_rows
 from bench.runner import run_benchmark
-from tests.live import free_port
+from tests.live import STARTUP_TIMEOUT_S, free_port
 
 pytestmark = pytest.mark.live
 
 TINY = Plan(
     "test",
     levels=(2,),
-    window_s=2,
-    warmup_s=1,
+    window_s=1,
+    warmup_s=0.5,
     repetitions=1,
     cold_starts=0,
     configs=("default",),
@@ -61,9 +61,10 @@ def everything(tmp_path_factory):
     """One run of Flask with every pass: (run folder, status, rows, run.json, inspections).
 
     On a port the OS picks, under a lock of its own (see private_bench_lock), with the
-    in-process floor measured briefly (its own tests cover the full measure)."""
+    start-up timeout of a loaded machine, and the in-process floor measured briefly (its own
+    tests cover the full measure)."""
     [flask] = select(discover(), ["flask"])
-    flask = dataclasses.replace(flask, port=free_port())
+    flask = dataclasses.replace(flask, port=free_port(), startup_timeout_s=STARTUP_TIMEOUT_S)
     results = tmp_path_factory.mktemp("everything")
     cores_before = os.sched_getaffinity(0)
     with pytest.MonkeyPatch.context() as patch:
@@ -95,7 +96,7 @@ def test_a_short_run_against_flask_stores_every_metric(everything):
     if len(available_cores()) >= 2:  # a single core is shared, and the run records it
         assert set(info["pinning"]["server_cores"]).isdisjoint(info["pinning"]["loadgen_cores"])
     assert (run_dir.parent / "latest").resolve() == run_dir
-    assert info["validity"]["verdict"] == "INVALID"  # one repetition of 2 s windows
+    assert info["validity"]["verdict"] == "INVALID"  # one repetition of 1 s windows
 
 
 def test_floor_heavy_model_worker_counts_and_slo_search_land_in_the_same_table(everything):

@@ -30,7 +30,7 @@ from bench.soak import (
     rss_trend,
     window_lengths,
 )
-from tests.live import alive, free_port, still_alive
+from tests.live import alive, free_port, own_lock_env, still_alive
 
 MIB = 2**20
 
@@ -110,10 +110,11 @@ def test_json_gets_null_for_what_was_not_measured():
     }
 
 
-def bench_soak(*args: str, **kwargs) -> subprocess.Popen:
+def bench_soak(folder: Path, *args: str) -> subprocess.Popen:
+    """`python -m bench soak ARGS --results FOLDER`, under a bench lock of its own."""
     return subprocess.Popen(
-        [sys.executable, "-m", "bench", "soak", *args],
-        cwd=PROJECT_ROOT, stderr=subprocess.PIPE, text=True, **kwargs,
+        [sys.executable, "-m", "bench", "soak", *args, "--results", str(folder)],
+        cwd=PROJECT_ROOT, stderr=subprocess.PIPE, text=True, env=own_lock_env(folder),
     )  # fmt: skip
 
 
@@ -199,8 +200,8 @@ def read_rss_csv(folder: Path) -> list[dict[str, str]]:
 def test_a_short_soak_of_flask_is_stored_whole(tmp_path):
     port = free_port()
     soak = bench_soak(
-        "flask", "--minutes", "0.1", "--users", "4", "--window", "2", "--warmup", "1",
-        "--port", str(port), "--results", str(tmp_path), "--wait",
+        tmp_path, "flask", "--minutes", "0.1", "--users", "4", "--window", "2", "--warmup", "1",
+        "--port", str(port),
     )  # fmt: skip
     seen: dict[psutil.Process, str] = {}
     log = []
@@ -250,8 +251,8 @@ def test_a_short_soak_of_flask_is_stored_whole(tmp_path):
 def test_an_interrupted_soak_keeps_the_finished_windows_and_stops_everything(tmp_path):
     port = free_port()
     soak = bench_soak(
-        "flask", "--minutes", "1", "--users", "4", "--window", "2", "--warmup", "1",
-        "--port", str(port), "--results", str(tmp_path), "--wait",
+        tmp_path, "flask", "--minutes", "1", "--users", "4", "--window", "2", "--warmup", "1",
+        "--port", str(port),
     )  # fmt: skip
     seen: dict[psutil.Process, str] = {}
     try:

@@ -11,7 +11,7 @@ import pytest
 from bench import PROJECT_ROOT
 from bench.manifest import discover
 from bench.verify import HOSTILE, verify
-from tests.live import alive
+from tests.live import alive, own_lock_env
 
 pytestmark = pytest.mark.live
 
@@ -36,6 +36,7 @@ def test_the_verify_command_checks_and_leaves_nothing_running(tmp_path):
         command = subprocess.Popen(
             [sys.executable, "-m", "bench", "verify", "--only", "null"],
             cwd=PROJECT_ROOT, stdout=stdout, stderr=stderr, text=True,
+            env=own_lock_env(tmp_path),  # it refuses to start while another holds the lock
         )  # fmt: skip
     seen: set[psutil.Process] = set()
     try:
