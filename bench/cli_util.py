@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from typing import TypeVar
+from typing import ParamSpec, TypeVar
 
+P = ParamSpec("P")
 T = TypeVar("T")
 
 
@@ -56,17 +58,26 @@ def uninterrupted() -> Iterator[None]:
         _uninterrupted.depth -= 1
 
 
-def spawned(start: Callable[[], T], stop: Callable[[T], object]) -> T:
-    """start() (which spawns processes) with a signal's raise held until it has returned; a
-    signal that came meanwhile stops what it started, then is raised."""
-    with uninterrupted():
-        started = start()
-    try:
-        raise_if_interrupted()
-    except KeyboardInterrupt:
-        stop(started)
-        raise
-    return started
+def spawning(stop: Callable[[T], object]) -> Callable[[Callable[P, T]], Callable[P, T]]:
+    """Decorate a function that spawns processes: a signal's raise is held until it has
+    returned; a signal that came meanwhile then stops what it started (with `stop`), and is
+    raised. Without it, a raise between the spawn and the return loses the only handle."""
+
+    def decorate(start: Callable[P, T]) -> Callable[P, T]:
+        @functools.wraps(start)
+        def guarded(*args: P.args, **kwargs: P.kwargs) -> T:
+            with uninterrupted():
+                started = start(*args, **kwargs)
+            try:
+                raise_if_interrupted()
+            except KeyboardInterrupt:
+                stop(started)
+                raise
+            return started
+
+        return guarded
+
+    return decorate
 
 
 def raise_if_interrupted() -> None:

@@ -18,14 +18,12 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
-from typing import Any
 
 import psutil
 
 from bench import PROJECT_ROOT
-from bench.cli_util import spawned
+from bench.cli_util import spawning
 from bench.manifest import project_pythonpath
 from bench.scenarios import PAYLOADS_ENV, REQUEST_LOG_ENV, WINDOW_ENV
 
@@ -82,13 +80,8 @@ def locustfile(scenario: str) -> Path:
     return SCENARIO_DIR / f"{scenario}.py"
 
 
-def start_locust(*args: Any, **kwargs: Any) -> LocustRun:
-    """_start_locust(), with a signal's raise held until it has returned (then it kills the run
-    it started, and raises): the caller always has the run to kill."""
-    return spawned(partial(_start_locust, *args, **kwargs), kill_locust)
-
-
-def _start_locust(
+@spawning(lambda run: kill_locust(run))
+def start_locust(
     scenario: str,
     host: str,
     users: int,

@@ -14,12 +14,11 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 
 import psutil
 
-from bench.cli_util import spawned
+from bench.cli_util import spawning
 from bench.manifest import Deployment, project_pythonpath
 
 HOST = "127.0.0.1"
@@ -158,11 +157,10 @@ def start(
         **(extra_env or {}),
     }
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    # A signal raised between the spawn and the return would lose the only handle on a running
-    # server: it is raised once the caller has one, or after the server is stopped.
-    return spawned(partial(_spawn, deployment, config, port, cores, env, log_path), stop)
+    return _spawn(deployment, config, port, cores, env, log_path)
 
 
+@spawning(lambda running: stop(running))
 def _spawn(
     deployment: Deployment,
     config: str,

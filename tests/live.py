@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -22,6 +21,7 @@ from typing import Any
 import psutil
 import pytest
 
+from bench.loadgen import free_port
 from bench.manifest import Deployment
 from bench.process import RunningDeployment, start, stop, wait_healthy, wait_until_idle
 
@@ -38,11 +38,12 @@ def own_lock_env(folder: Path) -> dict[str, str]:
     return {**os.environ, "TMPDIR": str(tmp)}
 
 
-def free_port() -> int:
-    """A port on 127.0.0.1 that nothing listens on now (the OS picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def descendants(pid: int) -> list[psutil.Process]:
+    """The processes below `pid` now; none if it has gone."""
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.Error:
+        return []
 
 
 def alive(proc: psutil.Process | subprocess.Popen) -> bool:

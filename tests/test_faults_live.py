@@ -27,7 +27,7 @@ from bench import DEPLOYMENTS_DIR, PROJECT_ROOT
 from bench.manifest import discover, load, select
 from bench.process import DeploymentError, port_in_use, start, stop, wait_healthy
 from bench.results import read_rows
-from tests.live import free_port, own_lock_env, still_alive, wait_until
+from tests.live import descendants, free_port, own_lock_env, still_alive, wait_until
 
 
 @pytest.mark.live
@@ -55,13 +55,6 @@ def test_a_deployment_that_exits_during_start_up_is_reported_with_its_log(tmp_pa
             wait_healthy(running, timeout_s=20)
     finally:
         stop(running)
-
-
-def descendants(pid: int) -> list[psutil.Process]:
-    try:
-        return psutil.Process(pid).children(recursive=True)
-    except psutil.Error:
-        return []
 
 
 # Two levels of short windows, without the extras (SLO search, model variant, worker counts,
@@ -287,7 +280,7 @@ def test_a_signal_during_a_start_stops_what_it_started_then_is_raised(monkeypatc
     try:
         cli_util.signals_as_interrupt()
         with pytest.raises(KeyboardInterrupt):
-            cli_util.spawned(start, stopped.append)
+            cli_util.spawning(stopped.append)(start)()
     finally:
         for signum, handler in before.items():
             signal.signal(signum, handler)

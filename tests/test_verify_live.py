@@ -11,7 +11,7 @@ import pytest
 from bench import PROJECT_ROOT
 from bench.manifest import discover
 from bench.verify import HOSTILE, verify
-from tests.live import alive, own_lock_env
+from tests.live import alive, descendants, own_lock_env
 
 pytestmark = pytest.mark.live
 
@@ -41,7 +41,7 @@ def test_the_verify_command_checks_and_leaves_nothing_running(tmp_path):
     seen: set[psutil.Process] = set()
     try:
         while command.poll() is None:  # what it starts, while it runs
-            seen.update(_descendants(command.pid))
+            seen.update(descendants(command.pid))
             time.sleep(0.05)
     finally:
         if command.poll() is None:
@@ -53,10 +53,3 @@ def test_the_verify_command_checks_and_leaves_nothing_running(tmp_path):
     assert "FAIL" not in output
     assert seen, "verify started no server"
     assert not [p for p in seen if alive(p)], "verify left a deployment running"
-
-
-def _descendants(pid: int) -> list[psutil.Process]:
-    try:
-        return psutil.Process(pid).children(recursive=True)
-    except psutil.Error:
-        return []
