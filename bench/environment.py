@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import platform
 import subprocess
@@ -31,7 +32,25 @@ def machine() -> dict[str, Any]:
         "os": platform.platform(),
         "kernel": platform.release(),
         "hostname": platform.node(),
+        "bytecode_precompiled": bytecode_precompiled(),
     }
+
+
+def bytecode_precompiled(package: str = "sklearn") -> bool:
+    """Whether `package` (the heaviest import of every server) has its .pyc on disk. Without it
+    every process compiles the package from source at start, slower by seconds where
+    PYTHONDONTWRITEBYTECODE keeps Python from caching what it compiled."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or spec.origin is None:
+        return False
+    return os.path.exists(importlib.util.cache_from_source(spec.origin))
+
+
+BYTECODE_WARNING = (
+    "warning: the installed packages have no compiled bytecode, so every server and load "
+    "generator compiles them from source as it starts (cold starts included); install with "
+    "UV_COMPILE_BYTECODE=1 as the Makefile does, or with pip"
+)
 
 
 def packages() -> dict[str, str]:

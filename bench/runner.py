@@ -215,6 +215,8 @@ def run_benchmark(
         raise ValueError("--target measures one deployment: name it with --only NAME")
     with lock.exclusive(wait=wait_for_lock):
         machine = environment.machine()  # before pinning, which hides cores from this process
+        if not machine["bytecode_precompiled"]:
+            say(environment.BYTECODE_WARNING)
         server_cores, loadgen_cores = split_cores()
         with pinned_to(loadgen_cores):
             run = Run(
