@@ -16,14 +16,18 @@ inspections.json, written by the runner with build_inspections():
         "dependents_installed": ["djangorestframework 3.18.3", ...],  # dists requiring it
         "components": {"orm", "migrations", "admin", "auth", "forms", "templates",
                        "test_client", "dev_server", "interactive_debugger", "multipage",
+                       "sitemaps", "users", "user_groups", "password_hashing", "views",
+                       "raw_html", "dataframes", "matplotlib_plots", "latex",
                        "static_files": bool, "database_backends": [str]},
         "component_evidence": {"<component>": "where it was found, or what was looked for"},
         "scaffold": {"command": str | None, "works": bool, "files_created": int,
                      "evidence": str},
         "server_stack": {"interface": "WSGI" | "ASGI" | None, "server": str,
-                         "tornado_used": bool, "evidence": str, ...}}},
+                         "tornado_used": bool, "evidence": str, ...},
+        "provenance": {...} | None}},                   # bench/provenance.py
      "probes": {"<deployment>": {"<config>": {"concurrency": {...},
-                                               "security": {..., "tampered_model_refused"}}}}}
+                                               "security": {..., "tampered_model_refused"}}},
+     "snippets": {"<name>": {"compiles": bool, "error": str | None}}}   # bench/snippets.py
 
 The probes' shapes are documented in bench/probes.py. code_size() gives the per-deployment
 code-size metrics that the runner stores as rows of results.csv (results.CODE_SIZE).
@@ -55,6 +59,8 @@ from packaging.utils import canonicalize_name
 
 from bench import PROJECT_ROOT
 from bench.manifest import MANIFEST_NAME, Deployment, project_pythonpath
+from bench.provenance import provenance
+from bench.snippets import compiled_snippets
 
 SCHEMA_VERSION = 1
 CLI_TIMEOUT_S = 60
@@ -112,6 +118,15 @@ COMPONENT_LOOKUPS: dict[str, tuple[str, ...]] = {
         "{pkg}:Page",
         "{pkg}.routing:APIRouter",
     ),
+    "sitemaps": ("{pkg}.contrib.sitemaps:Sitemap",),
+    "users": ("{pkg}.contrib.auth.models:User",),
+    "user_groups": ("{pkg}.contrib.auth.models:Group",),
+    "password_hashing": ("{pkg}.contrib.auth.hashers:make_password",),
+    "views": ("{pkg}.views.generic:View", "{pkg}.views:View", "{pkg}.views:MethodView"),
+    "raw_html": ("{pkg}:html", "{pkg}.components.v1:html"),
+    "dataframes": ("{pkg}:dataframe",),
+    "matplotlib_plots": ("{pkg}:pyplot",),
+    "latex": ("{pkg}:latex",),
     "static_files": (
         "{pkg}.contrib.staticfiles",
         "{pkg}.app~send_static_file",
@@ -393,6 +408,9 @@ def components_of(dist: Installed) -> tuple[dict[str, Any], dict[str, str]]:
             evidence[component] += (
                 f"; it needs the extra [{component}] ({', '.join(extra['requires'])}): {state}"
             )
+            if not extra["installed"]:  # usable as installed, or not present at all
+                components[component] = False
+                evidence[component] += ", so it does not work as installed and counts as absent"
     components["database_backends"], evidence["database_backends"] = database_backends(dist)
     return components, evidence
 
@@ -805,7 +823,15 @@ def inspect_package(deployment: Deployment) -> dict[str, Any]:
         "component_evidence": evidence,
         "scaffold": scaffold(dist),
         "server_stack": server_stack(deployment),
+        "provenance": provenance(dist.name, _app_files(deployment)),
     }
+
+
+def _app_files(deployment: Deployment) -> list[Path]:
+    try:
+        return code_files(deployment)
+    except CodeSizeError:
+        return []  # the code-size row says why
 
 
 def _not_installed(deployment: Deployment) -> dict[str, Any]:
@@ -826,6 +852,7 @@ def _not_installed(deployment: Deployment) -> dict[str, Any]:
         "component_evidence": dict.fromkeys([*COMPONENT_LOOKUPS, "database_backends"], why),
         "scaffold": _scaffold(None, False, 0, why),
         "server_stack": server_stack(deployment),
+        "provenance": None,
     }
 
 
@@ -859,4 +886,9 @@ def build_inspections(
                 }
             security.setdefault("tampered_model_refused", None)
             merged[deployment][config] = {**found, "security": security}
-    return {"schema_version": SCHEMA_VERSION, "packages": packages, "probes": merged}
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "packages": packages,
+        "probes": merged,
+        "snippets": compiled_snippets(),
+    }

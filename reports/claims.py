@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from reports.evaluators import EVALUATORS
+from reports import evaluators, source_checks
 from reports.verdicts import (
     NOT_MEASURABLE,
     VERDICTS,
@@ -21,6 +21,7 @@ from reports.verdicts import (
 )
 
 REGISTRY = Path(__file__).with_name("claims.toml")
+EVALUATORS = {**evaluators.EVALUATORS, **source_checks.EVALUATORS}
 CLAIM_KEYS = {
     "id",
     "document",
@@ -70,6 +71,8 @@ def load_registry(path: Path = REGISTRY) -> Registry:
             raise ValueError(f"claim {claim.id}: no document named {claim.document!r}")
         if not (claim.says or claim.statement):
             raise ValueError(f"claim {claim.id}: give the source's words (says or statement)")
+        if claim.evaluator == "opinion" and not str(claim.params.get("decides", "")).strip():
+            raise ValueError(f"claim {claim.id}: an opinion names what would decide it (decides)")
         claims.append(claim)
     ids = [c.id for c in claims]
     if len(set(ids)) != len(ids):

@@ -47,6 +47,15 @@ COMPONENT_NAMES = {
     "interactive_debugger": "interactive debugger",
     "multipage": "multi-page apps",
     "static_files": "static files",
+    "sitemaps": "sitemaps",
+    "users": "user model",
+    "user_groups": "user groups",
+    "password_hashing": "password hashing",
+    "views": "views",
+    "raw_html": "HTML from a Python string",
+    "dataframes": "data-frame display (pandas, NumPy)",
+    "matplotlib_plots": "Matplotlib figures",
+    "latex": "LaTeX (SymPy's output)",
 }
 # A classification rule, not a measured fact: licences the Open Source Initiative approves,
 # as SPDX identifiers and as the trove classifiers older metadata uses.
@@ -188,12 +197,14 @@ def _holds(condition: bool) -> str:
 def opinion(
     results: pd.DataFrame, run: Mapping[str, Any], inspections: Mapping[str, Any], claim: Claim
 ) -> Verdict:
-    """A statement no measurement here can decide; the registry gives the reason. Code size,
-    when asked for, is quoted as context and does not decide it."""
+    """A statement no measurement here can decide; the registry gives the reason and what would
+    decide it. Code size, when asked for, is quoted as context and does not decide it."""
     details: tuple[str, ...] = ()
     if claim.params.get("context") == "code_size":
         details = tuple(_code_size_lines(results, run))
-    return not_measurable(str(claim.params["reason"]), details=details)
+    decides = claim.params.get("decides")
+    reason = str(claim.params["reason"]) + (f" What would decide it: {decides}" if decides else "")
+    return not_measurable(reason, details=details)
 
 
 def licence(

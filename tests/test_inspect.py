@@ -205,3 +205,63 @@ def test_build_inspections_puts_the_tampered_verdict_into_every_config():
         assert security["tampered_model_refused"] is True
         assert security["evidence"]["tampered_model_refused"] == "exit 3"
     assert doc["probes"]["streamlit"]["default"]["security"]["tampered_model_refused"] is None
+
+
+def test_a_component_that_needs_an_extra_not_installed_counts_as_absent(packages):
+    streamlit = packages["streamlit"]
+    extra = streamlit["extras"].get("auth")
+    assert extra is not None and extra["installed"] is False  # st.login needs streamlit[auth]
+    assert streamlit["components"]["auth"] is False
+    assert "does not work as installed" in streamlit["component_evidence"]["auth"]
+
+
+def test_django_ships_sitemaps_users_groups_and_password_hashing_and_flask_does_not(packages):
+    for name in ("sitemaps", "users", "user_groups", "password_hashing", "views"):
+        assert packages["django"]["components"][name] is True, name
+    for name in ("sitemaps", "users", "user_groups", "password_hashing"):
+        assert packages["flask"]["components"][name] is False, name
+
+
+def test_streamlit_has_raw_html_and_displays_for_pandas_matplotlib_and_latex(packages):
+    components = packages["streamlit"]["components"]
+    for name in ("raw_html", "dataframes", "matplotlib_plots", "latex"):
+        assert components[name] is True, packages["streamlit"]["component_evidence"][name]
+    assert packages["flask"]["components"]["raw_html"] is False
+
+
+def test_provenance_dates_and_counts_from_the_installed_files(packages):
+    flask, django, streamlit = (packages[n]["provenance"] for n in ("flask", "django", "streamlit"))
+    assert flask["created"]["year"] == 2010 and "LICENSE" in flask["created"]["file"]
+    assert django["created"]["year"] == 2003 and "AUTHORS" in django["created"]["file"]
+    assert "created in" in django["created"]["words"]
+    assert streamlit["created"]["year"] == 2018
+    assert "Pallets" in " ".join(flask["maintainer"]["fields"].values())
+    assert "Django Software Foundation" in " ".join(django["maintainer"]["fields"].values())
+    assert {"werkzeug", "jinja2"} <= set(flask["required_distributions"])
+    assert "asgiref" in django["required_distributions"]
+    assert streamlit["files_by_language"]["javascript"]["bytes"] > 0
+    assert set(streamlit["app_files_by_language"]) == {"python"}
+    assert "html" in flask["app_files_by_language"]  # the form's template
+
+
+def test_a_licence_of_vendored_code_does_not_date_the_project():
+    from bench import provenance
+
+    django = provenance.metadata.distribution("django")
+    names = {Path(str(p)).name for p in provenance._dating_files(django)}
+    assert "AUTHORS" in names and "LICENSE.python" not in names
+
+
+def test_the_articles_hello_world_does_not_compile_and_a_fixed_one_does():
+    from bench.snippets import SNIPPETS, compile_snippet
+
+    printed = compile_snippet(SNIPPETS["article_hello_world"])
+    assert printed["compiles"] is False
+    assert printed["error"].startswith("IndentationError")
+    fixed = "def home():\n    return 'Hello World!'\n"
+    assert compile_snippet(fixed) == {"compiles": True, "error": None, "lines": 2}
+
+
+def test_inspections_carry_the_compiled_snippets():
+    document = build_inspections({}, {})
+    assert document["snippets"]["article_hello_world"]["compiles"] is False

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from reports import claims
-from reports.evaluators import EVALUATORS
 from reports.inputs import load
 
 SEEDS = Path("/work/shared/seeds")
@@ -56,13 +55,30 @@ def test_a_registry_typo_fails_loudly(tmp_path):
 def test_registry_ids_are_unique_and_evaluators_known(registry):
     data = tomllib.loads(claims.REGISTRY.read_text())
     assert len(data["claims"]) == len(registry.claims)
-    assert {c.evaluator for c in registry.claims} <= set(EVALUATORS)
+    assert {c.evaluator for c in registry.claims} <= set(claims.EVALUATORS)
 
 
-def test_opinions_say_why_they_are_not_measurable(registry):
+def test_opinions_say_why_they_are_not_measurable_and_what_would_decide_them(registry):
     for claim in registry.claims:
         if claim.evaluator == "opinion":
             assert len(claim.params.get("reason", "")) > 20, claim.id
+            assert len(claim.params.get("decides", "")) > 20, claim.id
+
+
+def test_an_opinion_that_names_nothing_to_decide_it_is_refused(tmp_path):
+    text = re.sub(r', decides = "[^"]*"', "", claims.REGISTRY.read_text(), count=1)
+    (tmp_path / "claims.toml").write_text(text)
+    with pytest.raises(ValueError, match="names what would decide it"):
+        claims.load_registry(tmp_path / "claims.toml")
+
+
+def test_the_articles_hello_world_is_kept_as_printed():
+    if not SEEDS.exists():
+        pytest.skip(f"the source documents are not at {SEEDS}")
+    from bench.snippets import SNIPPETS
+
+    article = _flat((SEEDS / "000_a405f758b4d23289.txt").read_text())
+    assert _flat(SNIPPETS["article_hello_world"]) in article
 
 
 def test_the_fixture_run_gives_every_claim_a_verdict_without_a_read_error(registry):
