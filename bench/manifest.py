@@ -61,6 +61,10 @@ class Deployment:
     # The environment variable that sets the server's worker processes (gunicorn and uvicorn
     # both read WEB_CONCURRENCY); None for a server that has one process (Streamlit).
     workers_env: str | None = None
+    # The extensions our deployment uses for a feature the framework itself lacks: feature ->
+    # distribution (Flask: forgery = "flask-wtf"). The report credits such a feature to the
+    # extension, never to the framework, in every check (reports/evaluators.EXTENSION_RULE).
+    extensions: dict[str, str] = field(default_factory=dict)
 
     @property
     def has_api(self) -> bool:
@@ -173,6 +177,7 @@ def _deployment(folder: Path, data: dict[str, Any]) -> Deployment:
         configs=configs,
         notes=str(data.get("notes", "")),
         workers_env=str(data["workers_env"]) if "workers_env" in data else None,
+        extensions={str(k): str(v) for k, v in data.get("extensions", {}).items()},
     )
     _check_placeholders(deployment)
     return deployment
@@ -201,6 +206,11 @@ def _type_problems(data: dict[str, Any]) -> list[str]:
     if not (_is_int(timeout) or isinstance(timeout, float)) or not 0 < timeout < math.inf:
         problems.append(f"startup_timeout_s must be a positive number of seconds, not {timeout!r}")
     problems += _env_problems(data, "env")
+    extensions = data.get("extensions", {})
+    if not isinstance(extensions, dict) or not all(isinstance(v, str) for v in extensions.values()):
+        problems.append(
+            f'extensions must be a table of FEATURE = "distribution", not {extensions!r}'
+        )
     configs = data.get("configs", {})
     if not isinstance(configs, dict) or not all(isinstance(c, dict) for c in configs.values()):
         return [*problems, "configs must be tables, as [configs.NAME]"]

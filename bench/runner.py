@@ -339,6 +339,7 @@ def deployment_entry(
         "framework_version": packages.get(d.framework, "?"),
         "server": d.server,
         "server_version": packages.get(d.server, "?"),
+        "extensions": dict(d.extensions),
         "scenarios": list(d.scenarios),
         "not_applicable": [s for s in SCENARIOS if s not in d.scenarios],
         "configs": {name: d.configs[name].description for name in plan.configs_for(d)},

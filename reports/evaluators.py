@@ -80,6 +80,12 @@ OPEN_SOURCE_LICENCES = {
     "isc license (iscl)",
 }
 SECURITY_HEADERS = ("X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy")
+# One rule for every check that meets an extension (claims.toml gives each claim's extensions).
+EXTENSION_RULE = (
+    "A feature or protection counts for a framework only when the framework itself provides it; "
+    "one that an extension provides in our deployment is named and counted as the extension's. "
+    "The same rule holds in every check."
+)
 MISSING = "not inspected in this run"
 
 
@@ -135,6 +141,15 @@ def _installed(run: Mapping[str, Any], package: str) -> str | None:
         if _canonical(name) == wanted:
             return str(version)
     return None
+
+
+def extension_for(run: Mapping[str, Any], framework: str, feature: str) -> str:
+    """The installed extension (name and version) that gives `framework`'s deployment this
+    feature, as its manifest declares (run.json: deployments.NAME.extensions), or "" when the
+    deployment does without one."""
+    named = (_deployment(run, framework).get("extensions") or {}).get(feature)
+    version = _installed(run, str(named)) if named else None
+    return f"{named} {version}" if version else ""
 
 
 def _canonical(name: str) -> str:
@@ -321,11 +336,9 @@ def component(
             + (f" ({evidence[n]})" if evidence.get(n) else "")
             for n, v in zip(names, values, strict=True)
         ]
-        extension = (claim.params.get("extensions") or {}).get(framework)
-        if extension and _installed(run, extension):
-            texts.append(
-                f"our deployment uses the extension {extension} {_installed(run, extension)}"
-            )
+        extension = next(filter(None, (extension_for(run, framework, n) for n in names)), "")
+        if extension:
+            texts.append(f"our deployment uses the extension {extension} (not counted for it)")
         verdict = combine([_holds(v == expected) for v in values])
         return Finding(f"{versioned(run, package, framework)}: " + "; ".join(texts), verdict)
 
@@ -892,9 +905,14 @@ def security(
     for name, probe in ((framework, own), (other, theirs)):
         if name and probe is None:
             return not_measurable(f"security probe of {display(run, name)} {MISSING}")
+    headers = {
+        name: _framework_headers(run, name, p)
+        for name, p in ((framework, own), (other, theirs))
+        if name
+    }
     parts = {
-        "forgery": _forgery(run, framework, own, other, theirs, inspections),
-        "cross-site scripting": _xss(run, framework, own, other, theirs),
+        "forgery": _forgery(run, claim, framework, own, other, theirs),
+        "cross-site scripting": _xss(run, framework, own, other, theirs, headers),
     }
     if claim.params.get("sql_injection", True):
         parts["SQL injection"] = (
@@ -903,13 +921,14 @@ def security(
             "to inject into; what Django's ORM would do with one cannot be measured here",
         )
     if not other:
-        sent = _headers_sent(own)
+        sent = headers[framework]
         count = sum(h in sent for h in SECURITY_HEADERS)
         parts["security headers"] = (
             _holds(count >= 2),
             _headers_line(display(run, framework), sent),
         )
     details = [f"{part[0].upper()}{part[1:]}: {text}." for part, (_, text) in parts.items()]
+    details.append(f"Extensions: {EXTENSION_RULE}")
     for name, probe in ((framework, own), (other, theirs)):
         for check, text in ((probe or {}).get("evidence") or {}).items():
             details.append(f"Probe of {display(run, name)}, {check}: {text}")
@@ -918,25 +937,34 @@ def security(
         " (security probe of each deployment at its default configuration)."
     )
     numbers = {
-        f"{display(run, name)}: security headers sent": float(
-            sum(h in _headers_sent(probe) for h in SECURITY_HEADERS)
+        f"{display(run, name)}: security headers sent by the framework": float(
+            sum(h in sent for h in SECURITY_HEADERS)
         )
-        for name, probe in ((framework, own), (other, theirs))
-        if name
+        for name, sent in headers.items()
     }
     return Verdict(verdict, evidence, numbers=numbers, details=tuple(details))
 
 
+def _framework_headers(
+    run: Mapping[str, Any], framework: str, probe: Mapping[str, Any] | None
+) -> dict[str, str]:
+    """The security headers the framework itself sends: none, by EXTENSION_RULE, when an
+    extension of our deployment sends them."""
+    if probe is None or extension_for(run, framework, "headers"):
+        return {}
+    return _headers_sent(probe)
+
+
 def _forgery(
     run: Mapping[str, Any],
+    claim: Claim,
     framework: str,
     own: Mapping[str, Any],
     other: str | None,
     theirs: Mapping[str, Any] | None,
-    inspections: Mapping[str, Any],
 ) -> tuple[str, str]:
     """A form POST without a CSRF token must be refused; "added" means built in, where the
-    other framework needs an extension (or has no protection)."""
+    other framework needs an extension (or has no protection), by EXTENSION_RULE."""
     name, csrf = display(run, framework), own.get("csrf_refused")
     if csrf is None:
         return NOT_MEASURABLE, f"{name} has no HTML form to forge (not applicable)"
@@ -946,7 +974,7 @@ def _forgery(
     )
     if not other or theirs is None:
         return _holds(bool(csrf)), text
-    their_csrf, ext = theirs.get("csrf_refused"), _forms_extension(run, inspections, other)
+    their_csrf, ext = theirs.get("csrf_refused"), extension_for(run, other, "forgery")
     text += (
         f"; {display(run, other)} {'refuses' if their_csrf else 'accepts'} it "
         f"(status {theirs.get('csrf_status')})"
@@ -961,9 +989,11 @@ def _xss(
     own: Mapping[str, Any],
     other: str | None,
     theirs: Mapping[str, Any] | None,
+    headers: Mapping[str, Mapping[str, str]],
 ) -> tuple[str, str]:
     """Reflected input must come back escaped; headers a browser uses against injected content
-    count as added protection only where the other framework does not send them."""
+    count as added protection only where the other framework itself does not send them (headers
+    an extension sends are the extension's, by EXTENSION_RULE)."""
     name, escaped = display(run, framework), own.get("reflected_input_escaped")
     if escaped is None:
         return NOT_MEASURABLE, f"{name} reflects no input to check (not applicable)"
@@ -971,11 +1001,12 @@ def _xss(
     if not other or theirs is None:
         return _holds(bool(escaped)), text + _csp_line([own])
     their_escaped = theirs.get("reflected_input_escaped")
-    sent, their_sent = _headers_sent(own), _headers_sent(theirs)
+    sent, their_sent = headers[framework], headers[other]
     extra = [h for h in SECURITY_HEADERS if h in sent and h not in their_sent]
     text += (
         f", by {display(run, other)}: {_yes(their_escaped)}; "
         f"{_headers_line(name, sent)}; {_headers_line(display(run, other), their_sent)}"
+        + _extension_headers_line(display(run, other), _headers_sent(theirs), their_sent)
         + _csp_line([own, theirs])
     )
     if not escaped:
@@ -992,13 +1023,11 @@ def _csp_line(probes: list[Mapping[str, Any]]) -> str:
     return "; no Content-Security-Policy is sent by default"
 
 
-def _forms_extension(run: Mapping[str, Any], inspections: Mapping[str, Any], framework: str) -> str:
-    """The forms/CSRF extension a framework without built-in forms needs, if installed."""
-    components = _components(package_of(run, inspections, framework)) or {}
-    if components.get("forms") is True:
+def _extension_headers_line(name: str, sent: Mapping[str, str], own: Mapping[str, str]) -> str:
+    by_extension = [h for h in SECURITY_HEADERS if h in sent and h not in own]
+    if not by_extension:
         return ""
-    version = _installed(run, "flask-wtf") if framework == "flask" else None
-    return f"Flask-WTF {version}" if version else ""
+    return f"; {name}'s deployment sends {', '.join(by_extension)} through an extension"
 
 
 def _headers_line(name: str, sent: Mapping[str, str]) -> str:

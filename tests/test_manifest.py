@@ -28,6 +28,15 @@ def test_flask_and_django_are_served_alike():
         assert flask.environment(config, 1, 2) == django.environment(config, 1, 2)
 
 
+def test_a_deployment_names_the_extensions_it_adds_to_its_framework(tmp_path):
+    deployments = {d.name: d for d in discover()}
+    assert deployments["flask"].extensions["forgery"] == "flask-wtf"
+    assert deployments["streamlit"].extensions == {}
+    path = tmp_path / "deployment.toml"
+    path.write_text(MINIMAL + 'extensions = { headers = "tiny-headers" }\n')
+    assert load(path).extensions == {"headers": "tiny-headers"}
+
+
 def test_placeholders_are_filled(tmp_path):
     path = tmp_path / "deployment.toml"
     path.write_text(MINIMAL + '[configs.default]\nenv = { W = "{gunicorn_recommended_workers}" }\n')
@@ -45,6 +54,7 @@ def test_placeholders_are_filled(tmp_path):
         (MINIMAL.replace("{port}", "{cores}"), "unknown placeholder"),
         (MINIMAL + '[configs.tuned]\ndescription = "x"\n', "must include 'default'"),
         (MINIMAL + 'role = "judge"\n', "role must be"),
+        (MINIMAL + "extensions = { forms = 3 }\n", "extensions must be a table"),
     ],
 )
 def test_a_broken_manifest_says_what_is_wrong(tmp_path, text, message):

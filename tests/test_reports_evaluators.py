@@ -40,10 +40,19 @@ def deployment(framework: str, **extra: Any) -> dict[str, Any]:
     }
 
 
+FLASK_EXTENSIONS = {"forms": "flask-wtf", "forgery": "flask-wtf", "headers": "flask-talisman"}
 RUN = {
-    "packages": {"djangorestframework": "3.18.3", "flask-wtf": "1.3.0", "scikit-learn": "1.9"},
+    "packages": {
+        "djangorestframework": "3.18.3",
+        "flask-wtf": "1.3.0",
+        "flask-talisman": "1.1.0",
+        "scikit-learn": "1.9",
+    },
     "model": {"estimator": "LogisticRegression", "sha256": "ab" * 32},
-    "deployments": {f: deployment(f) for f in ("flask", "django", "streamlit")},
+    "deployments": {
+        "flask": deployment("flask", extensions=FLASK_EXTENSIONS),
+        **{f: deployment(f) for f in ("django", "streamlit")},
+    },
 }
 
 
@@ -204,10 +213,9 @@ def test_component_names_the_extension_used_instead():
         {"flask": False},
         inspected(flask=package(components=MICRO)),
         component="forms",
-        extensions={"flask": "flask-wtf"},
     )
     assert verdict.verdict == SUPPORTED
-    assert "flask-wtf 1.3.0" in verdict.findings["flask"].text
+    assert "flask-wtf 1.3.0 (not counted for it)" in verdict.findings["flask"].text
 
 
 @pytest.mark.parametrize(
@@ -569,8 +577,33 @@ def test_security_reports_the_headers_each_framework_sends():
     text = " ".join(result.details)
     assert "X-Frame-Options: DENY" in text
     assert "Flask sends none of" in text
-    assert "Flask-WTF 1.3.0" in text
+    assert "flask-wtf 1.3.0" in text
     assert "SQL injection" in text
+    assert "counts for a framework only when the framework itself provides it" in text
+
+
+TALISMAN_HEADERS = {"X-Frame-Options": "SAMEORIGIN", "X-Content-Type-Options": "nosniff"}
+
+
+def test_headers_an_extension_sends_are_not_the_frameworks_as_forms_an_extension_handles():
+    # Flask's deployment sends the same headers as Django, through Flask-Talisman, and refuses
+    # forgery through Flask-WTF: neither counts for Flask, so Django's built-in ones are "added".
+    inspections = probed(
+        security_probe(True, True, DJANGO_HEADERS), security_probe(True, True, TALISMAN_HEADERS)
+    )
+    params = {"framework": "django", "compare_to": "flask", "sql_injection": False}
+    verdict = check("security", None, inspections, **params)
+    assert "forgery: supported" in verdict.evidence
+    assert "cross-site scripting: partly supported" in verdict.evidence  # both escape alike
+    assert "X-Frame-Options, X-Content-Type-Options through an extension" in " ".join(
+        verdict.details
+    )
+    # Without the extension in Flask's manifest the same headers are Flask's own, and Django's
+    # protection against cross-site scripting is no longer "added".
+    run = copy.deepcopy(RUN)
+    run["deployments"]["flask"]["extensions"] = {"forgery": "flask-wtf"}
+    own = check("security", None, inspections, run=run, **params)
+    assert "cross-site scripting: contradicted" in own.evidence
 
 
 def test_every_evaluator_is_covered_here():
