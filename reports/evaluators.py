@@ -822,47 +822,70 @@ def _point_line(run: Mapping[str, Any], a: str, b: str, point: compare.Point, re
 def concurrency(
     results: pd.DataFrame, run: Mapping[str, Any], inspections: Mapping[str, Any], claim: Claim
 ) -> Verdict:
-    """Whether slow requests overlap, per server configuration, from the concurrency probe.
-    expects: framework -> {overlapped: bool}; params.context: frameworks quoted beside it."""
-    details: list[str] = []
+    """Whether slow requests overlap, per server configuration, from the concurrency probe,
+    judged against the controls (params.controls: frameworks probed under the same
+    configurations). expects: framework -> {overlapped: bool}.
+
+    The rule: a configuration decides only where it tells the framework from its controls. Where
+    the framework serialises and so does every control, the server configuration serialises, not
+    the framework (that configuration is not measurable for the claim); where the controls
+    overlap and it does not, the claim holds; where it behaves as expected of the others, not.
+    """
+    controls = list(claim.params.get("controls", []))
     findings: dict[str, Finding] = {}
     for framework, expected in claim.expects.items():
-        parts: list[str] = []
-        probes = probes_of(run, inspections, framework)
-        per_config = {c: p.get("concurrency") for c, p in probes.items() if isinstance(p, dict)}
-        per_config = {
-            c: p
-            for c, p in per_config.items()
-            if isinstance(p, dict) and isinstance(p.get("overlapped"), bool)
-        }
+        per_config = _overlaps(run, inspections, framework)
         if not per_config:
             findings[framework] = Finding(f"concurrency probe {MISSING}", NOT_MEASURABLE)
             continue
-        texts = []
+        parts, texts = [], []
         for config, probe in per_config.items():
-            verdict = _holds(probe["overlapped"] == expected["overlapped"])
+            against = {c: _overlaps(run, inspections, c).get(config) for c in controls}
+            verdict, why = _against_controls(probe["overlapped"], expected["overlapped"], against)
             parts.append(verdict)
             texts.append(
                 f"{config} ({_config_description(run, framework, config)}): "
-                f"{_concurrency_text(probe)} → {verdict}"
+                f"{_concurrency_text(probe)}; {why} → {verdict}"
             )
         findings[framework] = Finding("; ".join(texts), combine(parts))
-    for framework in claim.params.get("context", []):
-        for config, probe in probes_of(run, inspections, framework).items():
-            found = (probe or {}).get("concurrency")
-            if isinstance(found, dict) and isinstance(found.get("overlapped"), bool):
-                details.append(
-                    f"For comparison, {display(run, framework)} {config}: "
-                    f"{_concurrency_text(found)}"
-                )
+    details = tuple(
+        f"Control {display(run, c)} {config}: {_concurrency_text(probe)}"
+        for c in controls
+        for config, probe in _overlaps(run, inspections, c).items()
+    )
     verdict = combine([f.verdict for f in findings.values()])
     evidence = "; ".join(f"{display(run, f)}: {x.text}" for f, x in findings.items())
-    if verdict == PARTLY:
-        evidence += (
-            ". Whether requests overlap depends on the server configuration (the number "
-            "of gunicorn sync workers), not on the framework."
+    return Verdict(verdict, evidence, findings=findings, details=details)
+
+
+def _overlaps(
+    run: Mapping[str, Any], inspections: Mapping[str, Any], framework: str
+) -> dict[str, dict[str, Any]]:
+    """config -> the concurrency probe of one framework's deployment, where it decided."""
+    probes = probes_of(run, inspections, framework)
+    found = {c: p.get("concurrency") for c, p in probes.items() if isinstance(p, dict)}
+    return {
+        c: p
+        for c, p in found.items()
+        if isinstance(p, dict) and isinstance(p.get("overlapped"), bool)
+    }
+
+
+def _against_controls(
+    overlapped: bool, expected: bool, controls: Mapping[str, dict[str, Any] | None]
+) -> tuple[str, str]:
+    probed = {c: p["overlapped"] for c, p in controls.items() if p is not None}
+    if overlapped != expected:
+        return CONTRADICTED, "as the claim says it cannot"
+    if not probed:
+        return NOT_MEASURABLE, "no control was probed under this configuration to tell it apart"
+    if all(o == overlapped for o in probed.values()):
+        return NOT_MEASURABLE, (
+            "every control behaves alike under this configuration ("
+            + ", ".join(probed)
+            + "): the configuration decides, not the framework"
         )
-    return Verdict(verdict, evidence, findings=findings, details=tuple(details))
+    return SUPPORTED, "unlike " + ", ".join(c for c, o in probed.items() if o != overlapped)
 
 
 def _concurrency_text(probe: Mapping[str, Any]) -> str:

@@ -506,20 +506,37 @@ def probe(overlapped: bool) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(
-    ("configs", "verdict"),
+    ("django", "flask", "verdict"),
     [
-        ({"default": False}, SUPPORTED),
-        ({"recommended": True}, CONTRADICTED),
-        ({"default": False, "recommended": True}, PARTLY),
-        ({}, NOT_MEASURABLE),
+        # Django serialises where Flask overlaps: the claim holds for that configuration.
+        ({"default": False}, {"default": True}, SUPPORTED),
+        # Both serialise (one sync worker each): the configuration decides, not Django.
+        ({"default": False}, {"default": False}, NOT_MEASURABLE),
+        # No control under that configuration: nothing tells Django apart.
+        ({"default": False}, {}, NOT_MEASURABLE),
+        # Django overlaps: contradicted, whatever the controls do.
+        ({"recommended": True}, {"recommended": True}, CONTRADICTED),
+        # Both serialise at defaults and Django overlaps with more workers.
+        ({"default": False, "recommended": True}, {"default": False, "recommended": True},
+         CONTRADICTED),  # fmt: skip
+        ({"default": False, "recommended": False}, {"default": True, "recommended": False},
+         PARTLY),  # fmt: skip
+        ({}, {"default": True}, NOT_MEASURABLE),
     ],
 )
-def test_concurrency(configs, verdict):
-    probes = {"django": {c: {"concurrency": probe(o)} for c, o in configs.items()}}
-    result = check("concurrency", {"django": {"overlapped": False}}, {"probes": probes})
+def test_concurrency_is_judged_against_the_controls_under_the_same_configuration(
+    django, flask, verdict
+):
+    probes = {
+        name: {c: {"concurrency": probe(o)} for c, o in configs.items()}
+        for name, configs in (("django", django), ("flask", flask))
+    }
+    result = check(
+        "concurrency", {"django": {"overlapped": False}}, {"probes": probes}, controls=["flask"]
+    )
     assert result.verdict == verdict
-    if verdict == PARTLY:
-        assert "server configuration" in result.evidence
+    if flask.get("default") is False and django.get("default") is False:
+        assert "the configuration decides, not the framework" in result.evidence
 
 
 def security_probe(csrf: bool | None, escaped: bool | None, headers: dict) -> dict[str, Any]:
