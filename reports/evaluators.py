@@ -240,7 +240,7 @@ def licence(
             )
         kind = "an open-source licence" if is_open else "not an open-source licence"
         text = f"{versioned(run, package, framework)}: {name}, {kind} (from {source})"
-        return Finding(text, _holds(is_open == (expected == "open")))
+        return Finding(text, _holds(is_open == (expected == "open")), _yes_no(is_open))
 
     return _findings_verdict(_each_framework(run, claim, check), run)
 
@@ -277,13 +277,14 @@ def framework_type(
     def check(framework: str, expected: list[str]) -> Finding:
         package = package_of(run, inspections, framework)
         components = _components(package)
-        parts, texts = [], []
+        parts, texts, values = [], [], []
         for word in expected:
             if word == "closed":
                 licence_name = (package or {}).get("license")
                 is_open = is_open_source(str(licence_name)) if licence_name else None
                 parts.append(NOT_MEASURABLE if is_open is None else _holds(not is_open))
                 texts.append(f"licence {licence_name or MISSING}")
+                values.append({True: "open", False: "closed"}.get(is_open, "?"))
                 continue
             if components is None:
                 parts.append(NOT_MEASURABLE)
@@ -291,12 +292,14 @@ def framework_type(
                 continue
             shipped = _shipped(components)
             kind = _stack_kind(len(shipped))
+            values.append(f"{kind} framework")
             parts.append(_holds(kind == word))
             texts.append(
                 f"ships {len(shipped)} of {len(WEB_COMPONENTS)} web-framework components "
                 f"({_component_list(shipped)}): {kind}"
             )
-        return Finding(f"{versioned(run, package, framework)}: " + "; ".join(texts), combine(parts))
+        shown = f"{versioned(run, package, framework)}: " + "; ".join(texts)
+        return Finding(shown, combine(parts), " / ".join(values).capitalize())
 
     return _findings_verdict(
         _each_framework(run, claim, check),
@@ -340,7 +343,8 @@ def component(
         if extension:
             texts.append(f"our deployment uses the extension {extension} (not counted for it)")
         verdict = combine([_holds(v == expected) for v in values])
-        return Finding(f"{versioned(run, package, framework)}: " + "; ".join(texts), verdict)
+        shown = f"{versioned(run, package, framework)}: " + "; ".join(texts)
+        return Finding(shown, verdict, _yes_no(all(values)) if len(set(values)) == 1 else "Partly")
 
     return _findings_verdict(_each_framework(run, claim, check), run)
 
@@ -392,7 +396,8 @@ def components_count(
         text = (
             f"ships {len(own)} of {len(WEB_COMPONENTS)} ({_component_list(sorted(own))}); {others}"
         )
-        return Finding(text, _relation_verdict(framework, relations, compare_with))
+        value = f"{len(own)} of {len(WEB_COMPONENTS)} components"
+        return Finding(text, _relation_verdict(framework, relations, compare_with), value)
 
     return _findings_verdict(_each_framework(run, claim, check), run)
 
@@ -466,9 +471,8 @@ def code_size(
             for r in relations.values()
             for o in r
         )
-        return Finding(
-            f"{own} (vs {others})", _relation_verdict(framework, relations, compare_with)
-        )
+        verdict = _relation_verdict(framework, relations, compare_with)
+        return Finding(f"{own} (vs {others})", verdict, own)
 
     return _findings_verdict(
         _each_framework(run, claim, check), run, details=tuple(_code_size_lines(results, run))
@@ -486,6 +490,7 @@ def server_stack(
         if not isinstance(stack, dict) or not stack.get("interface"):
             return Finding(f"server stack {MISSING}", NOT_MEASURABLE)
         tornado = stack.get("tornado_used")
+        value = f"{stack.get('server') or '?'} ({stack['interface']})"
         text = (
             f"{versioned(run, package, framework)}: {stack['interface']} application, served "
             f"here by {stack.get('server') or 'an unnamed server'}"
@@ -494,8 +499,8 @@ def server_stack(
             if not isinstance(tornado, bool):
                 return Finding(f"{text}; use of Tornado {MISSING}", NOT_MEASURABLE)
             text += "; Tornado is used" if tornado else "; Tornado is not used"
-            return Finding(text, _holds(tornado))
-        return Finding(text, _holds(str(stack["interface"]).upper() == expected.upper()))
+            return Finding(text, _holds(tornado), value)
+        return Finding(text, _holds(str(stack["interface"]).upper() == expected.upper()), value)
 
     findings = _each_framework(run, claim, check)
     details = tuple(
@@ -525,8 +530,9 @@ def scaffold(
             text = "its command line has no command that creates a project"
         if found.get("evidence"):
             text += f" ({found['evidence']})"
+        verdict = _holds(found["works"] == expected)
         return Finding(
-            f"{versioned(run, package, framework)}: {text}", _holds(found["works"] == expected)
+            f"{versioned(run, package, framework)}: {text}", verdict, _yes_no(found["works"])
         )
 
     return _findings_verdict(_each_framework(run, claim, check), run)
@@ -547,25 +553,37 @@ def database(
         shipped = ", ".join(map(str, backends)) or "none"
         head = f"{versioned(run, package, framework)} ships database backends: {shipped}"
         if expected == "extension":
-            sqlalchemy = _installed(run, "sqlalchemy")
-            tail = (
-                f"; SQLAlchemy {sqlalchemy} is installed"
-                if sqlalchemy
-                else ("; SQLAlchemy is not installed in this environment")
-            )
-            return Finding(
-                head + " (a database needs an extension)" + tail,
-                _holds(not backends and components.get("orm") is not True),
-            )
+            return _database_extension(run, framework, components, head, shipped)
         named = [e for e in expected if any(e.lower() in str(b).lower() for b in backends)]
         if len(named) == len(expected):
-            return Finding(head, SUPPORTED)
+            return Finding(head, SUPPORTED, shipped)
         missing = ", ".join(e for e in expected if e not in named)
-        return Finding(
-            f"{head}; not among them by name: {missing}", PARTLY if backends else CONTRADICTED
-        )
+        verdict = PARTLY if backends else CONTRADICTED
+        return Finding(f"{head}; not among them by name: {missing}", verdict, shipped)
 
     return _findings_verdict(_each_framework(run, claim, check), run)
+
+
+def _database_extension(
+    run: Mapping[str, Any], framework: str, components: Mapping[str, Any], head: str, shipped: str
+) -> Finding:
+    """ "Used SQLAlchemy": the framework ships no database layer of its own (so one would come
+    from an extension), and, usable as installed, the extension is installed and our deployment
+    uses it. A named extension that is neither counts for nothing."""
+    needs_one = not components.get("database_backends") and components.get("orm") is not True
+    sqlalchemy = _installed(run, "sqlalchemy")
+    used = extension_for(run, framework, "database")
+    text = head + " (a database needs an extension)"
+    if not needs_one:
+        return Finding(text, CONTRADICTED, shipped)
+    if sqlalchemy and used:
+        return Finding(f"{text}; our deployment uses {used}", SUPPORTED, f"extension: {used}")
+    text += (
+        f"; SQLAlchemy {sqlalchemy} is installed, but our deployment uses no database"
+        if sqlalchemy
+        else "; SQLAlchemy is neither installed nor used here, so it counts for nothing"
+    )
+    return Finding(text, PARTLY, "none built in; no extension installed")
 
 
 def _serves(run: Mapping[str, Any], framework: str, scenarios: tuple[str, ...]) -> bool | None:
@@ -625,7 +643,8 @@ def dynamic_html(
             text += f"; {number(n)} reruns answered under load" if n else ""
         else:
             text = "our deployment serves no HTML page"
-        return Finding(text, _holds((serves_form or serves_ui) == expected))
+        served = serves_form or serves_ui
+        return Finding(text, _holds(served == expected), _yes_no(served))
 
     return _findings_verdict(_each_framework(run, claim, check), run)
 
@@ -642,17 +661,17 @@ def rest_api(
             return Finding(_unverified_reason(run, framework), NOT_MEASURABLE)
         if not serves:
             text = "our deployment serves no REST API (its API scenarios are not applicable)"
-            return Finding(text, _holds(not expected.get("serves", True)))
+            return Finding(text, _holds(not expected.get("serves", True)), "No")
         n = sum(_interactions(results, run, framework, s) for s in ("api_single", "api_batch"))
         text = "serves the JSON API of the contract (verified)"
         text += f"; {number(n)} API calls answered under load" if n else ""
         via = list(expected.get("via") or [])
         installed = [f"{p} {_installed(run, p)}" for p in via if _installed(run, p)]
         if not via:
-            return Finding(text, _holds(bool(expected.get("serves", True))))
+            return Finding(text, _holds(bool(expected.get("serves", True))), "Yes")
         if installed:
-            return Finding(f"{text}; installed: {', '.join(installed)}", SUPPORTED)
-        return Finding(f"{text}, with none of {', '.join(via)} installed", PARTLY)
+            return Finding(f"{text}; installed: {', '.join(installed)}", SUPPORTED, "Yes")
+        return Finding(f"{text}, with none of {', '.join(via)} installed", PARTLY, "Yes")
 
     return _findings_verdict(_each_framework(run, claim, check), run)
 
@@ -766,6 +785,7 @@ def performance(
         return Finding(
             _performance_text(run, framework, other, points, usable, readings),
             combine(decided) if decided else NOT_MEASURABLE,
+            f"{_spread(ratios)} {display(run, other)}'s throughput",
         )
 
     findings = _each_framework(run, claim, check)
@@ -780,10 +800,7 @@ def _performance_text(
     usable: list[compare.Point],
     readings: list[str],
 ) -> str:
-    ratios = [p.throughput.value for p in usable]
-    spread = f"{number(min(ratios), 2)}{TIMES}"
-    if number(min(ratios), 2) != number(max(ratios), 2):
-        spread += f" to {number(max(ratios), 2)}{TIMES}"
+    spread = _spread([p.throughput.value for p in usable])
     tally = [f"{r} at {readings.count(r)}" for r in READINGS if readings.count(r)]
     if readings.count(INDISTINGUISHABLE):
         tally.append(
@@ -804,6 +821,11 @@ def _performance_text(
         fewer = f"fewer than {stats.MIN_N_FOR_CI} repetitions"
         text += f" ({fewer} at some levels: read from the medians alone, without an interval)"
     return text
+
+
+def _spread(ratios: list[float]) -> str:
+    low, high = number(min(ratios), 2), number(max(ratios), 2)
+    return f"{low}{TIMES}" + ("" if low == high else f" to {high}{TIMES}")
 
 
 def _point_line(run: Mapping[str, Any], a: str, b: str, point: compare.Point, reading: str) -> str:
@@ -1057,6 +1079,11 @@ def _headers_line(name: str, sent: Mapping[str, str]) -> str:
     if not sent:
         return f"{name} sends none of {', '.join(SECURITY_HEADERS)} by default"
     return f"{name} sends " + ", ".join(f"{h}: {v}" for h, v in sent.items())
+
+
+def _yes_no(value: bool | None) -> str:
+    """A finding in a table's terms: Yes, No, or "?" where it could not be classified."""
+    return {True: "Yes", False: "No"}.get(value, "?")
 
 
 def _yes(value: Any) -> str:

@@ -69,16 +69,18 @@ def created_year(
         text = f"{versioned(run, package_of(run, inspections, framework), framework)}: dated "
         year = int(created["year"])
         if year == expected:
-            return Finding(text + _dated(created), SUPPORTED)
+            return Finding(text + _dated(created), SUPPORTED, str(year))
         if year < expected:
             return Finding(
                 text + f"{_dated(created)}, before {expected}: not created in {expected}; "
                 "a launch that year is not recorded in any installed file",
                 PARTLY,
+                str(year),
             )
         return Finding(
             text + f"{_dated(created)}, after {expected}: the files cannot show an earlier start",
             NOT_MEASURABLE,
+            f"{year} or earlier",
         )
 
     return _findings_verdict(_each_framework(run, claim, check), run)

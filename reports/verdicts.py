@@ -42,6 +42,9 @@ class Finding:
 
     text: str
     verdict: str
+    # What was found in the source's own terms (Yes/No, a year, a server name, a figure), for a
+    # table cell beside the words the source printed; "" where no short form says it.
+    value: str = ""
 
 
 @dataclass(frozen=True)

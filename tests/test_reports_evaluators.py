@@ -319,13 +319,33 @@ def test_scaffold(expects, found, verdict):
     assert check("scaffold", expects, inspected(**packages)).verdict == verdict
 
 
+def test_an_extension_counts_for_the_database_only_when_installed_and_used():
+    run = copy.deepcopy(RUN)
+    run["packages"]["sqlalchemy"] = "2.0"
+    inspections = inspected(django=package(components=components(database_backends=[])))
+    installed = check("database", {"django": "extension"}, inspections, run=run)
+    assert installed.verdict == PARTLY and "uses no database" in installed.findings["django"].text
+    run["deployments"]["django"]["extensions"] = {"database": "sqlalchemy"}
+    used = check("database", {"django": "extension"}, inspections, run=run)
+    assert (
+        used.verdict == SUPPORTED and used.findings["django"].value == "extension: sqlalchemy 2.0"
+    )
+
+
+def test_table_cells_carry_the_finding_in_the_papers_terms():
+    inspections = inspected(flask=package(), django=package(licence="Proprietary"))
+    cells = check("licence", {"flask": "open", "django": "open"}, inspections).findings
+    assert (cells["flask"].value, cells["django"].value) == ("Yes", "No")
+
+
 @pytest.mark.parametrize(
     ("expects", "backends", "verdict"),
     [
         ({"django": ["mysql", "oracle"]}, ["mysql", "oracle", "sqlite3"], SUPPORTED),
         ({"django": ["mysql"]}, ["sql (SQLAlchemy)"], PARTLY),
         ({"django": ["mysql"]}, [], CONTRADICTED),
-        ({"django": "extension"}, [], SUPPORTED),
+        # Usable as installed: SQLAlchemy is neither installed nor used here.
+        ({"django": "extension"}, [], PARTLY),
         ({"django": "extension"}, ["sqlite3"], CONTRADICTED),
         ({"django": ["mysql"]}, None, NOT_MEASURABLE),
     ],
@@ -517,10 +537,16 @@ def probe(overlapped: bool) -> dict[str, Any]:
         # Django overlaps: contradicted, whatever the controls do.
         ({"recommended": True}, {"recommended": True}, CONTRADICTED),
         # Both serialise at defaults and Django overlaps with more workers.
-        ({"default": False, "recommended": True}, {"default": False, "recommended": True},
-         CONTRADICTED),  # fmt: skip
-        ({"default": False, "recommended": False}, {"default": True, "recommended": False},
-         PARTLY),  # fmt: skip
+        (
+            {"default": False, "recommended": True},
+            {"default": False, "recommended": True},
+            CONTRADICTED,
+        ),  # fmt: skip
+        (
+            {"default": False, "recommended": False},
+            {"default": True, "recommended": False},
+            PARTLY,
+        ),  # fmt: skip
         ({}, {"default": True}, NOT_MEASURABLE),
     ],
 )

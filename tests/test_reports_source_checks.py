@@ -31,6 +31,7 @@ def test_the_same_year_supports_an_earlier_one_partly_a_later_one_decides_nothin
     findings = {f: x.verdict for f, x in verdict.findings.items()}
     assert findings == {"flask": SUPPORTED, "django": PARTLY, "streamlit": NOT_MEASURABLE}
     assert "Copyright 2010 X" in verdict.findings["flask"].text
+    assert verdict.findings["django"].value == "2003"  # the cell in the paper's terms
 
 
 def test_a_year_no_file_states_is_not_measurable_not_guessed():
