@@ -541,12 +541,12 @@ def probe(overlapped: bool) -> dict[str, Any]:
             {"default": False, "recommended": True},
             {"default": False, "recommended": True},
             CONTRADICTED,
-        ),  # fmt: skip
+        ),
         (
             {"default": False, "recommended": False},
             {"default": True, "recommended": False},
             PARTLY,
-        ),  # fmt: skip
+        ),
         ({}, {"default": True}, NOT_MEASURABLE),
     ],
 )
