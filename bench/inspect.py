@@ -24,7 +24,8 @@ inspections.json, written by the runner with build_inspections():
                      "evidence": str},
         "server_stack": {"interface": "WSGI" | "ASGI" | None, "server": str,
                          "tornado_used": bool, "evidence": str, ...},
-        "provenance": {...} | None}},                   # bench/provenance.py
+        "provenance": {...} | None,                     # bench/provenance.py
+        "checks": {"<check>": {...} | {"error": str}}}},  # bench/deployment_checks.py
      "probes": {"<deployment>": {"<config>": {"concurrency": {...},
                                                "security": {..., "tampered_model_refused"}}},
      "snippets": {"<name>": {"compiles": bool, "error": str | None}}}   # bench/snippets.py
@@ -58,6 +59,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from bench import PROJECT_ROOT
+from bench.deployment_checks import run_checks
 from bench.manifest import MANIFEST_NAME, Deployment, project_pythonpath
 from bench.provenance import provenance
 from bench.snippets import compiled_snippets
@@ -824,6 +826,7 @@ def inspect_package(deployment: Deployment) -> dict[str, Any]:
         "scaffold": scaffold(dist),
         "server_stack": server_stack(deployment),
         "provenance": provenance(dist.name, _app_files(deployment)),
+        "checks": run_checks(deployment),
     }
 
 
@@ -853,6 +856,7 @@ def _not_installed(deployment: Deployment) -> dict[str, Any]:
         "scaffold": _scaffold(None, False, 0, why),
         "server_stack": server_stack(deployment),
         "provenance": None,
+        "checks": {},
     }
 
 

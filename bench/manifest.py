@@ -65,6 +65,8 @@ class Deployment:
     # distribution (Flask: forgery = "flask-wtf"). The report credits such a feature to the
     # extension, never to the framework, in every check (reports/evaluators.EXTENSION_RULE).
     extensions: dict[str, str] = field(default_factory=dict)
+    # Scripts in the folder that answer what only this framework can (bench/deployment_checks.py).
+    checks: dict[str, str] = field(default_factory=dict)
 
     @property
     def has_api(self) -> bool:
@@ -178,6 +180,7 @@ def _deployment(folder: Path, data: dict[str, Any]) -> Deployment:
         notes=str(data.get("notes", "")),
         workers_env=str(data["workers_env"]) if "workers_env" in data else None,
         extensions={str(k): str(v) for k, v in data.get("extensions", {}).items()},
+        checks={str(k): str(v) for k, v in data.get("checks", {}).items()},
     )
     _check_placeholders(deployment)
     return deployment
@@ -206,11 +209,10 @@ def _type_problems(data: dict[str, Any]) -> list[str]:
     if not (_is_int(timeout) or isinstance(timeout, float)) or not 0 < timeout < math.inf:
         problems.append(f"startup_timeout_s must be a positive number of seconds, not {timeout!r}")
     problems += _env_problems(data, "env")
-    extensions = data.get("extensions", {})
-    if not isinstance(extensions, dict) or not all(isinstance(v, str) for v in extensions.values()):
-        problems.append(
-            f'extensions must be a table of FEATURE = "distribution", not {extensions!r}'
-        )
+    for key, what in (("extensions", 'FEATURE = "distribution"'), ("checks", 'NAME = "script"')):
+        table = data.get(key, {})
+        if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
+            problems.append(f"{key} must be a table of {what}, not {table!r}")
     configs = data.get("configs", {})
     if not isinstance(configs, dict) or not all(isinstance(c, dict) for c in configs.values()):
         return [*problems, "configs must be tables, as [configs.NAME]"]

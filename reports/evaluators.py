@@ -960,11 +960,7 @@ def security(
         "cross-site scripting": _xss(run, framework, own, other, theirs, headers),
     }
     if claim.params.get("sql_injection", True):
-        parts["SQL injection"] = (
-            NOT_MEASURABLE,
-            "no deployment uses a database (the model is the only state), so there is no query "
-            "to inject into; what Django's ORM would do with one cannot be measured here",
-        )
+        parts["SQL injection"] = _sql_injection(run, inspections, framework, other)
     if not other:
         sent = headers[framework]
         count = sum(h in sent for h in SECURITY_HEADERS)
@@ -988,6 +984,29 @@ def security(
         for name, sent in headers.items()
     }
     return Verdict(verdict, evidence, numbers=numbers, details=tuple(details))
+
+
+def _sql_injection(
+    run: Mapping[str, Any], inspections: Mapping[str, Any], framework: str, other: str | None
+) -> tuple[str, str]:
+    """The deployment's own SQL-injection check (bench/deployment_checks.py): attack strings in
+    ORM filters must match no row and leave the table whole, while the same string pasted into
+    raw SQL (the control) breaks out. "Added" holds against a framework with no ORM of its own."""
+    name = display(run, framework)
+    checks = (package_of(run, inspections, framework) or {}).get("checks") or {}
+    found = checks.get("sql_injection") if isinstance(checks, dict) else None
+    if not isinstance(found, dict) or not isinstance(found.get("refused"), bool):
+        why = (found or {}).get("error") if isinstance(found, dict) else None
+        return NOT_MEASURABLE, f"no SQL-injection check of {name} ran ({why or MISSING})"
+    text = f"{name}: {found.get('evidence', '')}"
+    if found.get("control_broke_out") is not True:
+        return NOT_MEASURABLE, text + "; the control did not break out, so it cannot tell"
+    if not found["refused"] or not other:
+        return _holds(found["refused"]), text
+    theirs = _components(package_of(run, inspections, other))
+    if theirs is None or theirs.get("orm") is not False:
+        return NOT_MEASURABLE, text + f"; {display(run, other)}'s own query layer was not checked"
+    return SUPPORTED, text + f"; {display(run, other)} ships no ORM or query layer of its own"
 
 
 def _framework_headers(

@@ -1,5 +1,6 @@
 """Static inspections of the installed frameworks and of the deployments' code (no servers)."""
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -265,3 +266,26 @@ def test_the_articles_hello_world_does_not_compile_and_a_fixed_one_does():
 def test_inspections_carry_the_compiled_snippets():
     document = build_inspections({}, {})
     assert document["snippets"]["article_hello_world"]["compiles"] is False
+
+
+def test_djangos_orm_refuses_the_injections_its_raw_sql_control_lets_through(packages):
+    found = packages["django"]["checks"]["sql_injection"]
+    assert found["control_broke_out"] is True, found
+    assert found["refused"] is True and found["table_intact"] is True
+    assert set(found["orm_rows"].values()) == {0}
+    assert packages["flask"]["checks"] == {}
+
+
+def test_a_check_that_fails_is_stored_as_an_error_not_raised(tmp_path):
+    from bench.deployment_checks import run_checks
+
+    folder = tmp_path / "x"
+    manifest = _manifest(folder, "werkzeug", ["*.toml"])
+    (folder / "broken.py").write_text("raise SystemExit('no database here')\n")
+    (folder / "silent.py").write_text("print('not json')\n")
+    checks = {"broken": "broken.py", "silent": "silent.py", "missing": "nope.py"}
+    deployment = dataclasses.replace(load(manifest), checks=checks)
+    found = run_checks(deployment)
+    assert "no database here" in found["broken"]["error"]
+    assert "no JSON" in found["silent"]["error"]
+    assert "does not exist" in found["missing"]["error"]

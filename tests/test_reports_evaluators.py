@@ -696,3 +696,32 @@ def test_reference_deployments_never_stand_for_a_framework():
     }
     assert ev.subject_of(run, "flask") == "flask"
     assert check("dynamic_html", {"flask": False}, run=run).verdict == CONTRADICTED
+
+
+def injection_check(refused: bool, control: bool = True) -> dict[str, Any]:
+    return {
+        "refused": refused,
+        "control_broke_out": control,
+        "evidence": f"ORM rows 0; raw SQL rows {2 if control else 0}",
+    }
+
+
+@pytest.mark.parametrize(
+    ("check_found", "flask_orm", "part"),
+    [
+        (injection_check(True), False, "SQL injection: supported"),
+        (injection_check(False), False, "SQL injection: contradicted"),
+        # A control that does not break out cannot tell a safe query from an unsafe one.
+        (injection_check(True, control=False), False, "SQL injection: not measurable here"),
+        # Flask with a query layer of its own would need its own check before "added" holds.
+        (injection_check(True), True, "SQL injection: not measurable here"),
+        (None, False, "SQL injection: not measurable here"),
+    ],
+)
+def test_sql_injection_is_judged_from_the_deployments_own_check(check_found, flask_orm, part):
+    inspections = probed(security_probe(True, True, DJANGO_HEADERS), security_probe(True, True, {}))
+    checks = {"sql_injection": check_found} if check_found else {}
+    inspections["packages"]["django"] = package(checks=checks)
+    inspections["packages"]["flask"] = package(components=components(orm=flask_orm))
+    verdict = check("security", None, inspections, framework="django", compare_to="flask")
+    assert part in verdict.evidence
