@@ -862,7 +862,9 @@ def concurrency(
             continue
         parts, texts = [], []
         for config, probe in per_config.items():
-            against = {c: _overlaps(run, inspections, c).get(config) for c in controls}
+            against = {
+                display(run, c): _overlaps(run, inspections, c).get(config) for c in controls
+            }
             verdict, why = _against_controls(probe["overlapped"], expected["overlapped"], against)
             parts.append(verdict)
             texts.append(
@@ -1036,6 +1038,9 @@ def _forgery(
         f"{name} {'refuses' if csrf else 'accepts'} a form POST without CSRF token "
         f"(status {own.get('csrf_status')})"
     )
+    own_ext = extension_for(run, framework, "forgery")
+    if csrf and own_ext:
+        return CONTRADICTED, text + f" through the extension {own_ext}, not the framework"
     if not other or theirs is None:
         return _holds(bool(csrf)), text
     their_csrf, ext = theirs.get("csrf_refused"), extension_for(run, other, "forgery")

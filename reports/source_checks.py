@@ -132,9 +132,9 @@ def maintainer(
 def dependencies(
     results: pd.DataFrame, run: Mapping[str, Any], inspections: Mapping[str, Any], claim: Claim
 ) -> Verdict:
-    """ "Little to no dependencies": the installed distributions each framework needs (base
-    requirements, transitively), read relatively: the framework claimed needs no more than any
-    other of the paper's frameworks."""
+    """ "Little to no dependencies" ("fewest") or "dozens of libraries" ("most"): the installed
+    distributions each framework needs (base requirements, transitively), read relatively: the
+    framework claimed needs no more (or no fewer) than any other of the compared frameworks."""
     frameworks = list(claim.params["compare_with"])
     counts: dict[str, list[str]] = {}
     for framework in frameworks:
@@ -149,11 +149,13 @@ def dependencies(
         if framework not in counts or len(counts) < 2:
             return Finding(f"required distributions {MISSING}", NOT_MEASURABLE)
         mine = len(counts[framework])
-        fewer = [f for f, r in counts.items() if len(r) < mine]
+        beat = (lambda n: n < mine) if expected == "fewest" else (lambda n: n > mine)
+        better = [f for f, r in counts.items() if beat(len(r))]
         text = f"{display(run, framework)} needs {mine} installed distributions"
-        if fewer:
-            text += "; fewer: " + ", ".join(f"{display(run, f)} {len(counts[f])}" for f in fewer)
-        return Finding(text, _holds(not fewer))
+        if better:
+            word = "fewer" if expected == "fewest" else "more"
+            text += f"; {word}: " + ", ".join(f"{display(run, f)} {len(counts[f])}" for f in better)
+        return Finding(text, _holds(not better), str(mine))
 
     return _findings_verdict(_each_framework(run, claim, check), run, details=lines)
 

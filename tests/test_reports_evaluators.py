@@ -725,3 +725,12 @@ def test_sql_injection_is_judged_from_the_deployments_own_check(check_found, fla
     inspections["packages"]["flask"] = package(components=components(orm=flask_orm))
     verdict = check("security", None, inspections, framework="django", compare_to="flask")
     assert part in verdict.evidence
+
+
+def test_a_protection_an_extension_gives_the_framework_itself_does_not_count():
+    inspections = probed(security_probe(True, True, DJANGO_HEADERS), security_probe(True, True, {}))
+    flask_alone = check("security", None, inspections, framework="flask", sql_injection=False)
+    assert "forgery: contradicted" in flask_alone.evidence
+    assert "through the extension flask-wtf 1.3.0, not the framework" in " ".join(
+        flask_alone.details
+    )

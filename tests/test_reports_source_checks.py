@@ -109,3 +109,14 @@ def test_a_printed_snippet_that_does_not_compile_contradicts_ready_to_run():
 def test_every_source_check_is_covered_here():
     tested = {"created_year", "created_gap", "maintainer", "dependencies", "languages", "snippet"}
     assert set(sc.EVALUATORS) == tested
+
+
+def test_dozens_of_libraries_holds_only_with_no_framework_needing_more():
+    inspections = inspected(**{
+        f: package(provenance={"required_distributions": [f"d{i}" for i in range(n)]})
+        for f, n in (("flask", 6), ("django", 2))
+    })  # fmt: skip
+    params = {"compare_with": ["flask", "django"]}
+    verdict = check("dependencies", {"django": "most"}, inspections, **params)
+    assert verdict.verdict == CONTRADICTED and "more: Flask 6" in verdict.findings["django"].text
+    assert check("dependencies", {"flask": "most"}, inspections, **params).verdict == SUPPORTED
