@@ -825,7 +825,7 @@ def inspect_package(deployment: Deployment) -> dict[str, Any]:
         "component_evidence": evidence,
         "scaffold": scaffold(dist),
         "server_stack": server_stack(deployment),
-        "provenance": provenance(dist.name, _app_files(deployment)),
+        "provenance": provenance(dist.name, _app_files(deployment), dist.packages),
         "checks": run_checks(deployment),
     }
 

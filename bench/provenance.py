@@ -7,11 +7,14 @@ The sources date each framework, name who maintains it, call Flask dependency-fr
 - maintainer: the Author/Maintainer fields of its metadata;
 - required_distributions: the installed distributions its base requirements pull in, whole;
 - files_by_language: its files and bytes by language (Python, JavaScript, CSS, HTML);
-- app_files_by_language: the same for the deployment's own code files.
+- app_files_by_language: the same for the deployment's own code files;
+- framework_apis: the names of the framework our deployment's Python files use (`from flask
+  import Flask`, `st.slider`), a stated proxy for how much of a framework one must learn.
 """
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Iterable
 from importlib import metadata
@@ -47,16 +50,62 @@ DATING_PATTERNS = (
 MAINTAINER_FIELDS = ("Maintainer", "Maintainer-email", "Author", "Author-email")
 
 
-def provenance(distribution: str, app_files: Iterable[Path] = ()) -> dict[str, Any]:
-    """The module docstring's figures for one installed distribution and a deployment's files."""
+def provenance(
+    distribution: str, app_files: Iterable[Path] = (), packages: Iterable[str] = ()
+) -> dict[str, Any]:
+    """The module docstring's figures for one installed distribution and a deployment's files;
+    packages: the distribution's import names (Django: django)."""
     dist = metadata.distribution(distribution)
+    files = list(app_files)
     return {
         "created": created(dist),
         "maintainer": maintainer(dist),
         "required_distributions": required_distributions(dist.metadata["Name"]),
         "files_by_language": by_language(_installed_files(dist)),
-        "app_files_by_language": by_language(list(app_files)),
+        "app_files_by_language": by_language(files),
+        "framework_apis": framework_apis(files, tuple(packages)),
     }
+
+
+def framework_apis(paths: Iterable[Path], packages: tuple[str, ...]) -> list[str]:
+    """Dotted names from `packages` that the Python files import or reach through an imported
+    name's attribute (`st.slider` -> streamlit.slider, `forms.Form` -> django.forms.Form), each
+    once; a module used only as a namespace counts through the names it gives, not itself."""
+    used: set[str] = set()
+    for path in paths:
+        if path.suffix == ".py":
+            used |= _names_used(path, packages)
+    return sorted(n for n in used if not any(m.startswith(n + ".") for m in used))
+
+
+def _names_used(path: Path, packages: tuple[str, ...]) -> set[str]:
+    try:
+        tree = ast.parse(path.read_text(errors="replace"))
+    except SyntaxError:
+        return set()
+    aliases: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and _ours(node.module, packages):
+            aliases.update({a.asname or a.name: f"{node.module}.{a.name}" for a in node.names})
+        elif isinstance(node, ast.Import):
+            for a in node.names:
+                if _ours(a.name, packages):
+                    aliases[a.asname or a.name.split(".")[0]] = (
+                        a.name if a.asname else a.name.split(".")[0]
+                    )
+    used = {dotted for dotted in aliases.values() if "." in dotted}
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in aliases
+        ):
+            used.add(f"{aliases[node.value.id]}.{node.attr}")
+    return used
+
+
+def _ours(module: str, packages: tuple[str, ...]) -> bool:
+    return module.split(".")[0] in packages
 
 
 def created(dist: metadata.Distribution) -> dict[str, Any]:

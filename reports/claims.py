@@ -36,6 +36,7 @@ CLAIM_KEYS = {
     "params",
     "note",
     "unmeasured_part",
+    "written_about",
 }
 
 
@@ -64,7 +65,10 @@ def load_registry(path: Path = REGISTRY) -> Registry:
         if unknown:
             raise ValueError(f"claim {raw.get('id')}: unknown key(s) {sorted(unknown)}")
         params = {**defaults.get(raw["evaluator"], {}), **raw.get("params", {})}
-        claim = Claim(**{**raw, "params": params})
+        written = raw.get(
+            "written_about", documents.get(raw.get("document"), {}).get("published", "")
+        )
+        claim = Claim(**{**raw, "params": params, "written_about": written})
         if claim.evaluator not in EVALUATORS:
             raise ValueError(f"claim {claim.id}: no evaluator named {claim.evaluator!r}")
         if claim.document not in documents:
@@ -117,6 +121,7 @@ def as_records(checked: list[Checked]) -> list[dict[str, Any]]:
             "topic": c.claim.topic,
             "statement": c.claim.statement,
             "says": dict(c.claim.says),
+            "written_about": c.claim.written_about,
             "verdict": c.verdict.verdict,
             "evidence": c.verdict.evidence,
             "not_measurable_part": c.verdict.unmeasured,

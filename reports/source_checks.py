@@ -196,6 +196,42 @@ def _language_list(counted: Mapping[str, Mapping[str, int]]) -> str:
     )
 
 
+def framework_apis(
+    results: pd.DataFrame, run: Mapping[str, Any], inspections: Mapping[str, Any], claim: Claim
+) -> Verdict:
+    """A stated proxy for how much of a framework one must learn: the framework names our
+    deployment's code uses (bench/provenance.py). expects: framework -> {more_than | fewer_than:
+    [frameworks]}; what learning takes beyond that stays the claim's unmeasured part."""
+    used = {
+        f: apis
+        for f in {
+            *claim.expects,
+            *(o for r in claim.expects.values() for v in r.values() for o in v),
+        }
+        if isinstance(apis := (_provenance(run, inspections, f) or {}).get("framework_apis"), list)
+    }
+
+    def check(framework: str, relations: Mapping[str, list[str]]) -> Finding:
+        if framework not in used:
+            return Finding(f"framework names used {MISSING}", NOT_MEASURABLE)
+        mine, parts = len(used[framework]), []
+        for relation, others in relations.items():
+            for other in others:
+                if other not in used:
+                    parts.append(NOT_MEASURABLE)
+                    continue
+                theirs = len(used[other])
+                parts.append(_holds(mine > theirs if relation == "more_than" else mine < theirs))
+        others = "; ".join(f"{display(run, o)} {len(used[o])}" for o in used if o != framework)
+        text = f"our {display(run, framework)} deployment uses {mine} of its names ({others})"
+        return Finding(text, combine(parts), str(mine))
+
+    details = tuple(
+        f"{display(run, f)}: {', '.join(apis) or 'none'}" for f, apis in sorted(used.items())
+    )
+    return _findings_verdict(_each_framework(run, claim, check), run, details=details)
+
+
 def snippet(
     results: pd.DataFrame, run: Mapping[str, Any], inspections: Mapping[str, Any], claim: Claim
 ) -> Verdict:
@@ -221,4 +257,5 @@ EVALUATORS: dict[str, Evaluator] = {
     "dependencies": dependencies,
     "languages": languages,
     "snippet": snippet,
+    "framework_apis": framework_apis,
 }

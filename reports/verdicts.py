@@ -30,6 +30,7 @@ class Claim:
     params: Mapping[str, Any] = field(default_factory=dict)
     note: str = ""  # e.g. what is garbled in the printed row
     unmeasured_part: str = ""  # part of the statement no data here can decide
+    written_about: str = ""  # when it was written, so which versions it is about ("" unknown)
 
     @property
     def is_table_row(self) -> bool:

@@ -289,3 +289,26 @@ def test_a_check_that_fails_is_stored_as_an_error_not_raised(tmp_path):
     assert "no database here" in found["broken"]["error"]
     assert "no JSON" in found["silent"]["error"]
     assert "does not exist" in found["missing"]["error"]
+
+
+def test_the_framework_names_an_app_uses_are_read_from_its_source(tmp_path):
+    from bench.provenance import framework_apis
+
+    app = tmp_path / "app.py"
+    app.write_text(
+        "import streamlit as st\nfrom django import forms\nfrom flask import Flask\n"
+        "x = st.slider('a')\nst.slider('b')\nclass F(forms.Form): pass\nimport os\nos.getcwd()\n"
+    )
+    (tmp_path / "page.html").write_text("{{ st.slider }}")
+    assert framework_apis([app], ("streamlit",)) == ["streamlit.slider"]
+    assert framework_apis([app], ("django", "flask")) == ["django.forms.Form", "flask.Flask"]
+    broken = tmp_path / "broken.py"
+    broken.write_text("def (:\n")
+    assert framework_apis([broken, tmp_path / "page.html"], ("streamlit",)) == []
+
+
+def test_each_deployment_records_the_framework_names_it_uses(packages):
+    for name in ("flask", "django", "streamlit"):
+        apis = packages[name]["provenance"]["framework_apis"]
+        assert apis and all(a.split(".")[0] == name for a in apis), apis
+    assert "streamlit.number_input" in packages["streamlit"]["provenance"]["framework_apis"]

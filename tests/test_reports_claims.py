@@ -120,3 +120,15 @@ def test_malformed_inspections_are_reported_not_raised(registry):
     broken = {"packages": {"flask": {"license": "MIT", "components": ["orm"]}}, "probes": []}
     checked = claims.check_all(registry, stored.measured, stored.info, broken)
     assert len(checked) == len(registry.claims)
+
+
+def test_each_claim_says_when_it_was_written_as_its_source_dates_itself(registry):
+    if not SEEDS.exists():
+        pytest.skip(f"the source documents are not at {SEEDS}")
+    for name, document in registry.documents.items():
+        if document["published"]:
+            seed = _flat((SEEDS / document["seed"]).read_text())
+            assert f"Month of publication: {document['published']}" in seed.replace("*", ""), name
+    by_id = {c.id: c for c in registry.claims}
+    assert by_id["T1-server"].written_about == "February 2022"
+    assert by_id["R1-flask-few-lines"].written_about == ""

@@ -107,7 +107,15 @@ def test_a_printed_snippet_that_does_not_compile_contradicts_ready_to_run():
 
 
 def test_every_source_check_is_covered_here():
-    tested = {"created_year", "created_gap", "maintainer", "dependencies", "languages", "snippet"}
+    tested = {
+        "created_year",
+        "created_gap",
+        "maintainer",
+        "dependencies",
+        "languages",
+        "snippet",
+        "framework_apis",
+    }
     assert set(sc.EVALUATORS) == tested
 
 
@@ -120,3 +128,20 @@ def test_dozens_of_libraries_holds_only_with_no_framework_needing_more():
     verdict = check("dependencies", {"django": "most"}, inspections, **params)
     assert verdict.verdict == CONTRADICTED and "more: Flask 6" in verdict.findings["django"].text
     assert check("dependencies", {"flask": "most"}, inspections, **params).verdict == SUPPORTED
+
+
+def test_the_framework_names_used_rank_the_frameworks_as_a_stated_proxy():
+    def using(**counts: int) -> dict:
+        return inspected(**{
+            f: package(provenance={"framework_apis": [f"{f}.n{i}" for i in range(n)]})
+            for f, n in counts.items()
+        })  # fmt: skip
+
+    expects = {"django": {"more_than": ["flask", "streamlit"]}}
+    steep = check("framework_apis", expects, using(django=15, flask=6, streamlit=9))
+    assert steep.verdict == SUPPORTED and steep.findings["django"].value == "15"
+    assert check("framework_apis", expects, using(django=5, flask=6, streamlit=9)).verdict == (
+        CONTRADICTED
+    )
+    assert check("framework_apis", expects, using(django=15, flask=6)).verdict == PARTLY
+    assert check("framework_apis", expects, {}).verdict == NOT_MEASURABLE
