@@ -80,7 +80,7 @@ OPEN_SOURCE_LICENCES = {
     "isc license (iscl)",
 }
 SECURITY_HEADERS = ("X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy")
-# One rule for every check that meets an extension (claims.toml gives each claim's extensions).
+# One rule for every check that meets an extension (each deployment's manifest names its own).
 EXTENSION_RULE = (
     "A feature or protection counts for a framework only when the framework itself provides it; "
     "one that an extension provides in our deployment is named and counted as the extension's. "
@@ -900,12 +900,12 @@ def _against_controls(
 ) -> tuple[str, str]:
     probed = {c: p["overlapped"] for c, p in controls.items() if p is not None}
     if overlapped != expected:
-        return CONTRADICTED, "as the claim says it cannot"
+        return CONTRADICTED, "the opposite of what the claim says"
     if not probed:
         return NOT_MEASURABLE, "no control was probed under this configuration to tell it apart"
     if all(o == overlapped for o in probed.values()):
         return NOT_MEASURABLE, (
-            "every control behaves alike under this configuration ("
+            "every control behaves the same under this configuration ("
             + ", ".join(probed)
             + "): the configuration decides, not the framework"
         )
@@ -958,7 +958,7 @@ def security(
         if name
     }
     parts = {
-        "forgery": _forgery(run, claim, framework, own, other, theirs),
+        "forgery": _forgery(run, framework, own, other, theirs),
         "cross-site scripting": _xss(run, framework, own, other, theirs, headers),
     }
     if claim.params.get("sql_injection", True):
@@ -968,7 +968,8 @@ def security(
         count = sum(h in sent for h in SECURITY_HEADERS)
         parts["security headers"] = (
             _holds(count >= 2),
-            _headers_line(display(run, framework), sent),
+            _headers_line(display(run, framework), sent)
+            + _extension_headers_line(display(run, framework), _headers_sent(own), sent),
         )
     details = [f"{part[0].upper()}{part[1:]}: {text}." for part, (_, text) in parts.items()]
     details.append(f"Extensions: {EXTENSION_RULE}")
@@ -1023,7 +1024,6 @@ def _framework_headers(
 
 def _forgery(
     run: Mapping[str, Any],
-    claim: Claim,
     framework: str,
     own: Mapping[str, Any],
     other: str | None,

@@ -35,8 +35,6 @@ from reports.verdicts import (
     not_measurable,
 )
 
-FRONT_END_LANGUAGES = ("javascript", "typescript", "css", "html")
-
 
 def _provenance(
     run: Mapping[str, Any], inspections: Mapping[str, Any], framework: str
