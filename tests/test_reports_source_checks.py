@@ -21,6 +21,13 @@ def check(evaluator: str, expects: dict | None, inspections: dict, **params: Any
     )
 
 
+def listed(key: str, **counts: int) -> dict[str, Any]:
+    """Inspections whose provenance lists `counts[framework]` names under `key`."""
+    return inspected(**{
+        f: package(provenance={key: [f"{f}.n{i}" for i in range(n)]}) for f, n in counts.items()
+    })  # fmt: skip
+
+
 def dated(**years: int | None) -> dict[str, Any]:
     return inspected(**{f: package(provenance=provenance(y)) for f, y in years.items()})
 
@@ -60,24 +67,24 @@ def test_a_maintainer_is_found_in_the_metadata_fields_or_not():
 
 
 def test_little_to_no_dependencies_holds_only_with_no_framework_needing_fewer():
-    def needs(**counts: int) -> dict:
-        return inspected(**{
-            f: package(provenance={"required_distributions": [f"d{i}" for i in range(n)]})
-            for f, n in counts.items()
-        })  # fmt: skip
-
     params = {"compare_with": ["flask", "django", "streamlit"]}
     fewest = check(
-        "dependencies", {"flask": "fewest"}, needs(flask=1, django=2, streamlit=9), **params
+        "dependencies",
+        {"flask": "fewest"},
+        listed("required_distributions", flask=1, django=2, streamlit=9),
+        **params,
     )
     assert fewest.verdict == SUPPORTED
     more = check(
-        "dependencies", {"flask": "fewest"}, needs(flask=6, django=2, streamlit=9), **params
+        "dependencies",
+        {"flask": "fewest"},
+        listed("required_distributions", flask=6, django=2, streamlit=9),
+        **params,
     )
     assert more.verdict == CONTRADICTED and "Django 2" in more.findings["flask"].text
-    assert check("dependencies", {"flask": "fewest"}, needs(flask=1), **params).verdict == (
-        NOT_MEASURABLE
-    )
+    assert check(
+        "dependencies", {"flask": "fewest"}, listed("required_distributions", flask=1), **params
+    ).verdict == (NOT_MEASURABLE)
 
 
 def test_python_only_is_judged_per_part_and_a_javascript_front_end_counts():
@@ -120,10 +127,7 @@ def test_every_source_check_is_covered_here():
 
 
 def test_dozens_of_libraries_holds_only_with_no_framework_needing_more():
-    inspections = inspected(**{
-        f: package(provenance={"required_distributions": [f"d{i}" for i in range(n)]})
-        for f, n in (("flask", 6), ("django", 2))
-    })  # fmt: skip
+    inspections = listed("required_distributions", flask=6, django=2)
     params = {"compare_with": ["flask", "django"]}
     verdict = check("dependencies", {"django": "most"}, inspections, **params)
     assert verdict.verdict == CONTRADICTED and "more: Flask 6" in verdict.findings["django"].text
@@ -131,17 +135,16 @@ def test_dozens_of_libraries_holds_only_with_no_framework_needing_more():
 
 
 def test_the_framework_names_used_rank_the_frameworks_as_a_stated_proxy():
-    def using(**counts: int) -> dict:
-        return inspected(**{
-            f: package(provenance={"framework_apis": [f"{f}.n{i}" for i in range(n)]})
-            for f, n in counts.items()
-        })  # fmt: skip
-
     expects = {"django": {"more_than": ["flask", "streamlit"]}}
-    steep = check("framework_apis", expects, using(django=15, flask=6, streamlit=9))
-    assert steep.verdict == SUPPORTED and steep.findings["django"].value == "15"
-    assert check("framework_apis", expects, using(django=5, flask=6, streamlit=9)).verdict == (
-        CONTRADICTED
+    steep = check(
+        "framework_apis", expects, listed("framework_apis", django=15, flask=6, streamlit=9)
     )
-    assert check("framework_apis", expects, using(django=15, flask=6)).verdict == PARTLY
+    assert steep.verdict == SUPPORTED and steep.findings["django"].value == "15"
+    assert check(
+        "framework_apis", expects, listed("framework_apis", django=5, flask=6, streamlit=9)
+    ).verdict == (CONTRADICTED)
+    assert (
+        check("framework_apis", expects, listed("framework_apis", django=15, flask=6)).verdict
+        == PARTLY
+    )
     assert check("framework_apis", expects, {}).verdict == NOT_MEASURABLE
