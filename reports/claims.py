@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from reports import evaluators, source_checks
+from reports.evaluators import EVALUATORS
 from reports.verdicts import (
     NOT_MEASURABLE,
     VERDICTS,
@@ -21,7 +21,6 @@ from reports.verdicts import (
 )
 
 REGISTRY = Path(__file__).with_name("claims.toml")
-EVALUATORS = {**evaluators.EVALUATORS, **source_checks.EVALUATORS}
 CLAIM_KEYS = {
     "id",
     "document",

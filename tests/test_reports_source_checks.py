@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reports import source_checks as sc
+from reports.evaluators import provenance as sc
 from reports.verdicts import CONTRADICTED, NOT_MEASURABLE, PARTLY, SUPPORTED
 from tests.test_reports_evaluators import NO_RESULTS, RUN, claim, inspected, package
 

@@ -2,7 +2,7 @@
 made of: dates, maintainers, dependencies, languages, and the code the article prints.
 
 Each reads what bench/provenance.py and bench/snippets.py stored in inspections.json; like every
-evaluator (reports/evaluators.py) it never guesses: what the run did not store is "not
+evaluator (reports/evaluators/) it never guesses: what the run did not store is "not
 measurable here".
 """
 
@@ -13,13 +13,13 @@ from typing import Any
 
 import pandas as pd
 
-from reports.evaluators import (
+from reports.evaluators.common import (
     MISSING,
     Evaluator,
-    _each_framework,
-    _findings_verdict,
-    _holds,
     display,
+    each_framework,
+    findings_verdict,
+    holds,
     package_of,
     versioned,
 )
@@ -81,7 +81,7 @@ def created_year(
             f"{year} or earlier",
         )
 
-    return _findings_verdict(_each_framework(run, claim, check), run)
+    return findings_verdict(each_framework(run, claim, check), run)
 
 
 def created_gap(
@@ -122,9 +122,9 @@ def maintainer(
         shown = "; ".join(f"{k}: {v}" for k, v in fields.items())
         named = any(expected.lower() in str(v).lower() for v in fields.values())
         text = f"{versioned(run, package_of(run, inspections, framework), framework)}: {shown}"
-        return Finding(text + f" ({found.get('file', 'METADATA')})", _holds(named))
+        return Finding(text + f" ({found.get('file', 'METADATA')})", holds(named))
 
-    return _findings_verdict(_each_framework(run, claim, check), run)
+    return findings_verdict(each_framework(run, claim, check), run)
 
 
 def dependencies(
@@ -153,9 +153,9 @@ def dependencies(
         if better:
             word = "fewer" if expected == "fewest" else "more"
             text += f"; {word}: " + ", ".join(f"{display(run, f)} {len(counts[f])}" for f in better)
-        return Finding(text, _holds(not better), str(mine))
+        return Finding(text, holds(not better), str(mine))
 
-    return _findings_verdict(_each_framework(run, claim, check), run, details=lines)
+    return findings_verdict(each_framework(run, claim, check), run, details=lines)
 
 
 def languages(
@@ -179,10 +179,10 @@ def languages(
                 continue
             other = {k: v for k, v in counted.items() if k not in allowed}
             texts.append(f"{where[part]}: " + _language_list(counted))
-            verdicts.append(_holds((not other) == expected))
+            verdicts.append(holds((not other) == expected))
         return Finding("; ".join(texts), combine(verdicts))
 
-    return _findings_verdict(_each_framework(run, claim, check), run)
+    return findings_verdict(each_framework(run, claim, check), run)
 
 
 def _language_list(counted: Mapping[str, Mapping[str, int]]) -> str:
@@ -200,12 +200,10 @@ def framework_apis(
     """A stated proxy for how much of a framework one must learn: the framework names our
     deployment's code uses (bench/provenance.py). expects: framework -> {more_than | fewer_than:
     [frameworks]}; what learning takes beyond that stays the claim's unmeasured part."""
+    named = [*claim.expects, *(o for r in claim.expects.values() for v in r.values() for o in v)]
     used = {
         f: apis
-        for f in {
-            *claim.expects,
-            *(o for r in claim.expects.values() for v in r.values() for o in v),
-        }
+        for f in dict.fromkeys(named)  # the claim's order, each once: the text reads the same
         if isinstance(apis := (_provenance(run, inspections, f) or {}).get("framework_apis"), list)
     }
 
@@ -219,7 +217,7 @@ def framework_apis(
                     parts.append(NOT_MEASURABLE)
                     continue
                 theirs = len(used[other])
-                parts.append(_holds(mine > theirs if relation == "more_than" else mine < theirs))
+                parts.append(holds(mine > theirs if relation == "more_than" else mine < theirs))
         others = "; ".join(f"{display(run, o)} {len(used[o])}" for o in used if o != framework)
         text = f"our {display(run, framework)} deployment uses {mine} of its names ({others})"
         return Finding(text, combine(parts), str(mine))
@@ -227,7 +225,7 @@ def framework_apis(
     details = tuple(
         f"{display(run, f)}: {', '.join(apis) or 'none'}" for f, apis in sorted(used.items())
     )
-    return _findings_verdict(_each_framework(run, claim, check), run, details=details)
+    return findings_verdict(each_framework(run, claim, check), run, details=details)
 
 
 def snippet(
