@@ -7,9 +7,9 @@ UV := python3 -m uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_LINK_MODE := copy
 # Installed packages get their .pyc at install time, as pip gives them: where the environment sets
-# PYTHONDONTWRITEBYTECODE (this machine does), every process would otherwise compile
-# scikit-learn, SciPy and pandas from source at each import (about 3 s of CPU more per server or
-# load-generator start, which would count in every cold start).
+# PYTHONDONTWRITEBYTECODE, every process would otherwise compile scikit-learn, SciPy and pandas
+# from source at each import (seconds of CPU at every server or load-generator start, which
+# would count in every cold start; run.json records machine.bytecode_precompiled).
 export UV_COMPILE_BYTECODE := 1
 PROFILE ?= $(if $(QUICK),quick,full)
 BROWSER := /usr/bin/chromium
