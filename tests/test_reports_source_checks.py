@@ -122,6 +122,7 @@ def test_every_source_check_is_covered_here():
         "languages",
         "snippet",
         "framework_apis",
+        "premade_packages",
     }
     assert set(sc.EVALUATORS) == tested
 
@@ -148,3 +149,13 @@ def test_the_framework_names_used_rank_the_frameworks_as_a_stated_proxy():
         == PARTLY
     )
     assert check("framework_apis", expects, {}).verdict == NOT_MEASURABLE
+
+
+def test_premade_packages_are_the_installed_extensions_a_deployment_names():
+    # RUN's Flask names flask-wtf and flask-talisman (installed); Django names none there.
+    flask = check("premade_packages", {"flask": True}, {}, context=["django"])
+    assert flask.verdict == SUPPORTED and "forgery through flask-wtf 1.3.0" in (
+        flask.findings["flask"].text
+    )
+    assert "Django deployment adds none" in " ".join(flask.details)
+    assert check("premade_packages", {"django": True}, {}).verdict == CONTRADICTED

@@ -16,12 +16,15 @@ import pandas as pd
 from reports.evaluators.common import (
     MISSING,
     Evaluator,
+    deployment_info,
     display,
     each_framework,
+    extension_for,
     findings_verdict,
     holds,
     package_of,
     versioned,
+    yes_no,
 )
 from reports.verdicts import (
     CONTRADICTED,
@@ -228,6 +231,35 @@ def framework_apis(
     return findings_verdict(each_framework(run, claim, check), run, details=details)
 
 
+def premade_packages(
+    results: pd.DataFrame, run: Mapping[str, Any], inspections: Mapping[str, Any], claim: Claim
+) -> Verdict:
+    """ "Premade packages add features": the installed extensions our deployment's manifest
+    names for features the framework lacks (run.json: deployments.NAME.extensions).
+    params.context: frameworks whose extensions are shown beside it."""
+
+    def check(framework: str, expected: bool) -> Finding:
+        used = _extensions_used(run, framework)
+        text = f"our {display(run, framework)} deployment adds " + (
+            "; ".join(f"{feature} through {ext}" for feature, ext in used.items())
+            or "no feature through a package of its own choosing"
+        )
+        return Finding(text, holds(bool(used) == expected), yes_no(bool(used)))
+
+    details = tuple(
+        f"For comparison, our {display(run, f)} deployment adds "
+        + ("; ".join(f"{k} through {v}" for k, v in _extensions_used(run, f).items()) or "none")
+        for f in claim.params.get("context", [])
+    )
+    return findings_verdict(each_framework(run, claim, check), run, details=details)
+
+
+def _extensions_used(run: Mapping[str, Any], framework: str) -> dict[str, str]:
+    named = deployment_info(run, framework).get("extensions") or {}
+    found = {feature: extension_for(run, framework, feature) for feature in named}
+    return {feature: ext for feature, ext in found.items() if ext}
+
+
 def snippet(
     results: pd.DataFrame, run: Mapping[str, Any], inspections: Mapping[str, Any], claim: Claim
 ) -> Verdict:
@@ -254,4 +286,5 @@ EVALUATORS: dict[str, Evaluator] = {
     "languages": languages,
     "snippet": snippet,
     "framework_apis": framework_apis,
+    "premade_packages": premade_packages,
 }
