@@ -61,7 +61,7 @@ from packaging.utils import canonicalize_name
 from bench import PROJECT_ROOT
 from bench.deployment_checks import run_checks
 from bench.manifest import MANIFEST_NAME, Deployment, project_pythonpath
-from bench.provenance import provenance
+from bench.provenance import is_base_requirement, provenance
 from bench.snippets import compiled_snippets
 
 SCHEMA_VERSION = 1
@@ -187,7 +187,7 @@ def installed(name: str) -> Installed | None:
         dist = metadata.distribution(name)
     except metadata.PackageNotFoundError:
         return None
-    requires = tuple(r for r in dist.requires or () if _is_base_requirement(r))
+    requires = tuple(r for r in dist.requires or () if is_base_requirement(r))
     required = tuple(
         module
         for r in requires
@@ -201,15 +201,6 @@ def installed(name: str) -> Installed | None:
         requires=requires,
         required_packages=required,
     )
-
-
-def _is_base_requirement(requirement: str) -> bool:
-    """True for a requirement installed without extras, on this platform."""
-    try:
-        req = Requirement(requirement)
-    except InvalidRequirement:
-        return False
-    return req.marker is None or req.marker.evaluate({"extra": ""})
 
 
 def license_of(dist: Installed) -> tuple[str | None, str]:
@@ -248,7 +239,7 @@ def _extra_requirements(dist_name: str, extra: str, seen: frozenset = frozenset(
     for text in metadata.requires(dist_name) or ():
         with contextlib.suppress(InvalidRequirement):
             req = Requirement(text)
-            if not req.marker or _is_base_requirement(text):
+            if not req.marker or is_base_requirement(text):
                 continue
             if not req.marker.evaluate({"extra": extra}):
                 continue

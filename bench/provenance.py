@@ -140,7 +140,11 @@ def _dating_files(dist: metadata.Distribution) -> list[Path]:
 def maintainer(dist: metadata.Distribution) -> dict[str, Any]:
     """Who the metadata says maintains or wrote the distribution, field by field."""
     fields = {f: dist.metadata[f] for f in MAINTAINER_FIELDS if dist.metadata.get(f)}
-    return {"fields": fields, "file": f"{_dist_info(dist)}/METADATA"}
+    where = next(
+        (_shown(dist, Path(str(f.locate()))) for f in dist.files or () if f.name == "METADATA"),
+        "METADATA",
+    )
+    return {"fields": fields, "file": where}
 
 
 def required_distributions(name: str) -> list[str]:
@@ -160,14 +164,22 @@ def required_distributions(name: str) -> list[str]:
     return sorted(seen - {canonicalize_name(name)})
 
 
-def _base_requirement(requirement: str) -> str | None:
+def is_base_requirement(requirement: str) -> bool:
+    """True for a requirement installed without extras, on this platform."""
     try:
         req = Requirement(requirement)
     except InvalidRequirement:
-        return None
-    if req.marker is not None and not req.marker.evaluate({"extra": ""}):
-        return None
-    return canonicalize_name(req.name)
+        return False
+    return req.marker is None or req.marker.evaluate({"extra": ""})
+
+
+def _base_requirement(requirement: str) -> str | None:
+    """The canonical name of a base requirement, or None for an extra's or another platform's."""
+    return (
+        canonicalize_name(Requirement(requirement).name)
+        if is_base_requirement(requirement)
+        else None
+    )
 
 
 def by_language(paths: Iterable[Path]) -> dict[str, dict[str, int]]:
@@ -184,10 +196,6 @@ def by_language(paths: Iterable[Path]) -> dict[str, dict[str, int]]:
 
 def _installed_files(dist: metadata.Distribution) -> list[Path]:
     return [Path(str(f.locate())) for f in dist.files or ()]
-
-
-def _dist_info(dist: metadata.Distribution) -> str:
-    return f"{canonicalize_name(dist.metadata['Name']).replace('-', '_')}-{dist.version}.dist-info"
 
 
 def _shown(dist: metadata.Distribution, path: Path) -> str:

@@ -28,6 +28,10 @@ def test_every_deployment_passes_every_check(servers, model, name):
         assert any(r.check.startswith(HOSTILE) for r in results)
 
 
+# A start (STARTUP_TIMEOUT_S at most) and the checks of one small server: a hung command fails.
+VERIFY_TIMEOUT_S = 300
+
+
 def test_the_verify_command_checks_and_leaves_nothing_running(tmp_path):
     """Its table, exit code and clean-up, on the null target (the checks of every deployment
     are the test above: the command runs the same verify())."""
@@ -39,8 +43,10 @@ def test_the_verify_command_checks_and_leaves_nothing_running(tmp_path):
             env=own_lock_env(tmp_path),  # it refuses to start while another holds the lock
         )  # fmt: skip
     seen: set[psutil.Process] = set()
+    deadline = time.monotonic() + VERIFY_TIMEOUT_S
     try:
         while command.poll() is None:  # what it starts, while it runs
+            assert time.monotonic() < deadline, f"verify ran past {VERIFY_TIMEOUT_S} s"
             seen.update(descendants(command.pid))
             time.sleep(0.05)
     finally:
