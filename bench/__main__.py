@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 from pathlib import Path
 
 from bench import RESULTS_DIR, crosscheck, soak, worker
+from bench import bind as binding
 from bench.cli_util import say, signals_as_interrupt, table
-from bench.lock import BenchBusy, exclusive
+from bench.lock import LockError, exclusive
 from bench.manifest import Deployment, ManifestError, discover, select
+from bench.peer_auth import (
+    DEFAULT_SECRET_FILE,
+    SECRET_ENV,
+    SecretError,
+    ensure_secret_file,
+    read_secret,
+)
 from bench.plan import PLAN_PATH, PlanError, load_plan
 from bench.process import DeploymentError, serving, start, stop, wait_healthy
+from bench.results import RunIdError
 from bench.runner import run_benchmark
 from bench.verify import CheckResult, verify
 from shared_model.model import ModelIntegrityError, load_model
@@ -29,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("name", help="deployment name, e.g. flask, django, streamlit")
     serve.add_argument("--config", default="default", help="server configuration from its manifest")
     serve.add_argument("--port", type=int, help="port (default: the manifest's)")
+    binding.add_arguments(serve)
 
     check = commands.add_parser(
         "verify", help="start each deployment and check it over the network"
@@ -67,8 +78,16 @@ def main(argv: list[str] | None = None) -> int:
         "--master-bind",
         default=None,
         metavar="HOST",
-        help="address the Locust master listens on (default 127.0.0.1; 0.0.0.0 with "
-        "--remote-workers)",
+        help="address the Locust master listens on (default 127.0.0.1: reach it through an SSH "
+        "tunnel, see the README; another address only with --remote-workers)",
+    )
+    bench.add_argument(
+        "--worker-secret-file",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="the secret remote workers prove (default: $BENCH_WORKER_SECRET, else "
+        f"{DEFAULT_SECRET_FILE}, created owner-only if absent); copy it to each worker host",
     )
     bench.add_argument(
         "--master-port",
@@ -88,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="expect wrong predictions (a self-test: every interaction must then fail)",
     )
+    binding.add_arguments(bench, for_run=True)
 
     crosscheck.add_arguments(
         commands.add_parser(
@@ -109,8 +129,14 @@ def main(argv: list[str] | None = None) -> int:
         deployments = discover()
         if args.command == "list":
             return list_deployments(deployments)
+        if args.command == "run" and (problem := binding.run_bind_problem(args)):
+            parser.error(problem)
+        if args.command != "worker":  # every other command starts servers
+            for line in binding.lines_to_say(binding.from_args(args)):
+                say(line)
         if args.command == "serve":
-            return serve_one(select(deployments, [args.name])[0], args.config, args.port)
+            chosen = select(deployments, [args.name])[0]
+            return serve_one(chosen, args.config, args.port, binding.from_args(args))
         if args.command == "run":
             only = select(deployments, args.only)
             if args.locust_workers < 0 or args.remote_workers < 0:
@@ -120,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.remote_workers and not args.target:
                 # Deployments this run starts listen on 127.0.0.1: another host cannot reach them.
                 parser.error("--remote-workers needs --target: a deployment other hosts can reach")
+            if args.master_bind and not args.remote_workers:
+                parser.error("--master-bind is for --remote-workers: local workers use loopback")
             return run(args, only)
         if args.command == "crosscheck":
             return crosscheck.run(args, deployments)
@@ -128,7 +156,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "worker":
             return worker.run(args, deployments)
         return verify_all(select(deployments, args.only))
-    except (ManifestError, ModelIntegrityError, PlanError, BenchBusy) as exc:
+    except (
+        ManifestError,
+        ModelIntegrityError,
+        PlanError,
+        LockError,
+        SecretError,
+        RunIdError,
+    ) as exc:
         say(f"error: {exc}")
         return EXIT_USAGE
     except DeploymentError as exc:
@@ -148,13 +183,15 @@ def list_deployments(deployments: list[Deployment]) -> int:
     return 0
 
 
-def serve_one(deployment: Deployment, config: str, port: int | None) -> int:
+def serve_one(
+    deployment: Deployment, config: str, port: int | None, bind: binding.Bind | None = None
+) -> int:
     if config not in deployment.configs:
         known = sorted(deployment.configs)
         say(f"error: {deployment.name} has no config {config!r}; it has {known}")
         return EXIT_USAGE
     log_path = Path(tempfile.mkdtemp(prefix=f"bench-serve-{deployment.name}-")) / "server.log"
-    running = start(deployment, config, port=port, log_path=log_path)
+    running = start(deployment, config, port=port, log_path=log_path, bind=bind)
     try:
         seconds = wait_healthy(running)
         say(
@@ -184,10 +221,25 @@ def run(args: argparse.Namespace, deployments: list[Deployment]) -> int:
         locust_workers=args.locust_workers,
         target=args.target,
         remote_workers=args.remote_workers,
-        master_bind=args.master_bind or ("0.0.0.0" if args.remote_workers else "127.0.0.1"),
+        master_bind=args.master_bind or "127.0.0.1",
         master_port=args.master_port or (REMOTE_MASTER_PORT if args.remote_workers else None),
+        worker_secret=remote_worker_secret(args),
+        bind=binding.from_args(args),
     )
     return 0 if status == "complete" else EXIT_FAILED
+
+
+def remote_worker_secret(args: argparse.Namespace) -> str | None:
+    """The secret remote workers must prove; None when there are none (local workers get a
+    fresh one per level)."""
+    if not args.remote_workers:
+        return None
+    if os.environ.get(SECRET_ENV):
+        say(f"remote workers prove the secret in ${SECRET_ENV}")
+        return read_secret()
+    path = ensure_secret_file(args.worker_secret_file)
+    say(f"remote workers prove the secret in {path}: copy it to each worker host (chmod 600)")
+    return read_secret(path)
 
 
 def verify_all(deployments: list[Deployment]) -> int:

@@ -2,6 +2,8 @@
 
 BAD_REQUESTS must be refused with the given status, error code and field. ODD_BUT_VALID look
 suspicious but are valid: each must get 200 and the predictions of its plain equivalent.
+FOREIGN_HOST_REQUESTS name a host the server does not serve (what a DNS-rebinding page sends):
+each must be refused with a 4xx, never answered; Streamlit's case is its websocket handshake.
 """
 
 from __future__ import annotations
@@ -193,3 +195,32 @@ ODD_BUT_VALID = [
         (GOOD,) * MAX_INSTANCES,
     ),
 ]
+
+
+# A name the servers never serve, in the Host header with the server's own port, as a page of
+# that site that rebound its name to the server's address sends it.
+FOREIGN_HOST = "evil.example"
+
+
+@dataclass(frozen=True)
+class ForeignHostRequest:
+    name: str
+    method: str
+    path: str
+    body: bytes = b""
+    content_type: str | None = None
+    websocket: bool = False  # Streamlit checks the Host only on its websocket handshake
+
+
+FOREIGN_HOST_REQUESTS = [
+    ForeignHostRequest("foreign Host on GET /", "GET", "/"),
+    ForeignHostRequest("foreign Host on GET /health", "GET", "/health"),
+    ForeignHostRequest(
+        "foreign Host on POST /api/predict", "POST", "/api/predict", _GOOD_BODY, JSON
+    ),
+]
+# Streamlit answers its pages and health path whatever the Host (they hold no data); the app
+# itself is reached only through this handshake.
+FOREIGN_HOST_WEBSOCKET = ForeignHostRequest(
+    "foreign Host on the websocket handshake", "GET", "/_stcore/stream", websocket=True
+)

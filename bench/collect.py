@@ -45,11 +45,18 @@ class Window:
 
 
 def read_request_log(path: Path) -> list[Request]:
+    """The log's requests; ValueError naming the line when one is malformed (a level is then
+    failed with that reason, not the run ended by a traceback)."""
     with path.open(newline="") as handle:
-        return [
-            Request(float(r["start"]), r["name"], float(r["ms"]), r["ok"] == "1", r["error"] or "")
-            for r in csv.DictReader(handle)
-        ]
+        reader = csv.DictReader(handle)
+        try:
+            return [
+                Request(float(r["start"]), r["name"], float(r["ms"]), r["ok"] == "1",
+                        r["error"] or "")
+                for r in reader
+            ]  # fmt: skip
+        except (TypeError, ValueError, KeyError) as exc:
+            raise ValueError(f"{path.name} line {reader.line_num} is malformed: {exc}") from None
 
 
 def read_request_logs(paths: Sequence[Path]) -> list[Request]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -25,6 +26,7 @@ import psutil
 from bench import PROJECT_ROOT
 from bench.cli_util import spawning
 from bench.manifest import project_pythonpath
+from bench.peer_auth import REFUSALS_ENV, SECRET_ENV, SESSION_ENV, new_secret
 from bench.scenarios import PAYLOADS_ENV, REQUEST_LOG_ENV, WINDOW_ENV
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
@@ -48,6 +50,8 @@ class LocustRun:
     request_logs: list[Path]
     # Console output, in the order of `processes`.
     output_logs: list[Path]
+    # A distributed run's record of the peer messages its master refused (bench/peer_auth.py).
+    refusals_log: Path | None = None
 
     @property
     def process(self) -> subprocess.Popen:
@@ -96,6 +100,7 @@ def start_locust(
     remote_workers: int = 0,
     master_bind_host: str = LOOPBACK,
     master_port: int | None = None,
+    worker_secret: str | None = None,
 ) -> LocustRun:
     """Start `locust --headless` for one level; all users start within a second.
 
@@ -106,13 +111,17 @@ def start_locust(
     `remote_workers` connecting from other hosts to `master_bind_host` (0.0.0.0 for those) on
     `master_port` (a free port when None: only local workers can find that one). The master
     stops the workers when the window is over; it gives up with an error in its log if they
-    have not all connected within WORKERS_CONNECT_TIMEOUT_S.
+    have not all connected within WORKERS_CONNECT_TIMEOUT_S. Workers prove `worker_secret` (a
+    fresh one when None: only local workers can know that one) and this level's session token
+    to the master, which refuses and records any other peer in `refusals_log`.
     """
     if locust_workers < 0 or remote_workers < 0:
         raise ValueError(
             f"worker counts must be 0 or more, not {locust_workers} local, {remote_workers} remote"
         )
     workers = locust_workers + remote_workers
+    if remote_workers and not worker_secret:
+        raise ValueError("remote workers need the run's worker secret, which they were given")
     env = {
         **os.environ,
         "PYTHONPATH": project_pythonpath(),
@@ -140,8 +149,13 @@ def start_locust(
         "--expect-workers-max-wait", str(WORKERS_CONNECT_TIMEOUT_S),
         "--master-bind-host", master_bind_host, "--master-bind-port", str(port),
     ]  # fmt: skip
-    master_env = {**env, REQUEST_LOG_ENV: str(request_log)}
-    run = LocustRun([_spawn(master, master_env, output_log, cores)], [request_log], [output_log])
+    env[SECRET_ENV] = worker_secret or new_secret()
+    env[SESSION_ENV] = secrets.token_hex(16)  # a message from another level is refused
+    refusals_log = out_prefix.with_suffix(".refused.jsonl")
+    master_env = {**env, REQUEST_LOG_ENV: str(request_log), REFUSALS_ENV: str(refusals_log)}
+    run = LocustRun(
+        [_spawn(master, master_env, output_log, cores)], [request_log], [output_log], refusals_log
+    )
     reach = LOOPBACK if master_bind_host in ANY_INTERFACE else master_bind_host
     worker = [*command, "--worker", "--master-host", reach, "--master-port", str(port)]
     try:

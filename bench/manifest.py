@@ -67,6 +67,9 @@ class Deployment:
     extensions: dict[str, str] = field(default_factory=dict)
     # Scripts in the folder that answer what only this framework can (bench/deployment_checks.py).
     checks: dict[str, str] = field(default_factory=dict)
+    # How the app refuses a foreign Host header (DNS rebinding), in every configuration: the
+    # report's configurations table shows it; the hostile-input suite checks that it does.
+    host_check: str = ""
 
     @property
     def has_api(self) -> bool:
@@ -181,13 +184,14 @@ def _deployment(folder: Path, data: dict[str, Any]) -> Deployment:
         workers_env=str(data["workers_env"]) if "workers_env" in data else None,
         extensions={str(k): str(v) for k, v in data.get("extensions", {}).items()},
         checks={str(k): str(v) for k, v in data.get("checks", {}).items()},
+        host_check=str(data.get("host_check", "")),
     )
     _check_placeholders(deployment)
     return deployment
 
 
 STRING_KEYS = ("name", "display_name", "framework", "server", "role", "health_path", "notes",
-               "workers_env")  # fmt: skip
+               "workers_env", "host_check")  # fmt: skip
 
 
 def _type_problems(data: dict[str, Any]) -> list[str]:

@@ -30,6 +30,8 @@ run_probes(running, model, tmp_dir) ->
         "loopback_only": bool,
         "listening": ["127.0.0.1:8101", ...],
         "cross_origin_websocket_refused": bool | None,            # None: no "ui_session"
+        "foreign_host_refused": bool | None,  # Host: evil.example (DNS rebinding) got a 4xx:
+        "foreign_host_status": int | None,    #   GET /, or Streamlit's websocket handshake
         "tampered_model_refused": None,       # per deployment: probe_tampered_model()
         "evidence": {key: str}}}
 
@@ -59,12 +61,13 @@ from typing import Any
 
 import psutil
 import requests
-import websocket
 
+from bench.bad_inputs import FOREIGN_HOST_REQUESTS
+from bench.foreign_host import Refusal, http_refusal, websocket_handshake, websocket_refusal
 from bench.manifest import Deployment
 from bench.pages import form_fields, shown_prediction
 from bench.process import HOST, DeploymentError, RunningDeployment, start, stop, wait_until_idle
-from bench.streamlit_client import SUBPROTOCOLS, StreamlitProtocolError, StreamlitSession
+from bench.streamlit_client import StreamlitProtocolError, StreamlitSession
 from shared_model.model import ARTIFACT_DIR, MODEL_NAME, LoadedModel
 
 TIMEOUT_S = 10
@@ -357,6 +360,9 @@ def probe_security(
     else:
         refused, evidence["cross_origin_websocket_refused"] = None, "no 'ui_session' scenario"
     result["cross_origin_websocket_refused"] = refused
+    host = _foreign_host(running)
+    result["foreign_host_refused"], result["foreign_host_status"] = host.refused, host.http_status
+    evidence["foreign_host_refused"] = host.reason
     result["tampered_model_refused"] = None
     evidence["tampered_model_refused"] = "not probed with the others: probe_tampered_model()"
     result["evidence"] = evidence
@@ -520,16 +526,16 @@ def _cross_origin_websocket(running: RunningDeployment) -> tuple[bool | None, st
 
 
 def _open_websocket(url: str, origin: str) -> tuple[bool, str]:
-    try:
-        ws = websocket.create_connection(
-            url, subprotocols=SUBPROTOCOLS, origin=origin, timeout=TIMEOUT_S
-        )
-    except websocket.WebSocketBadStatusException as exc:
-        return False, f"handshake refused with HTTP {exc.status_code}"
-    except (OSError, websocket.WebSocketException) as exc:
-        return False, f"handshake failed: {type(exc).__name__}: {exc}"
-    ws.close()
-    return True, "accepted (101 Switching Protocols)"
+    status, note = websocket_handshake(url, origin, timeout_s=TIMEOUT_S)
+    return status == 101, note
+
+
+def _foreign_host(running: RunningDeployment) -> Refusal:
+    """What a DNS-rebinding page gets: the verify suite's first foreign-Host case (GET /), or,
+    for Streamlit, whose pages answer any Host, its websocket handshake."""
+    if "ui_session" in running.deployment.scenarios:
+        return websocket_refusal(running.base_url, running.port, TIMEOUT_S)
+    return http_refusal(running.base_url, running.port, FOREIGN_HOST_REQUESTS[0], TIMEOUT_S)
 
 
 # -- a tampered model ----------------------------------------------------------------------------

@@ -12,12 +12,13 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
 
+from bench.bind import ALLOWED_HOSTS_ENV, BIND_ENV, Bind, current
 from bench.cli_util import spawning
 from bench.manifest import Deployment, project_pythonpath
 
@@ -40,10 +41,11 @@ class RunningDeployment:
     log_path: Path
     started_at: float  # time.monotonic() just before spawning
     cores: tuple[int, ...]
+    host: str = HOST  # where this machine connects to it (bench.bind.Bind.connect_host)
 
     @property
     def base_url(self) -> str:
-        return f"http://{HOST}:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     @property
     def pid(self) -> int:
@@ -137,27 +139,48 @@ def start(
     cores: Sequence[int] | None = None,
     log_path: Path,
     extra_env: dict[str, str] | None = None,
+    bind: Bind | None = None,
 ) -> RunningDeployment:
-    """Spawn the deployment pinned to `cores`; it is not yet known to be healthy."""
+    """Spawn the deployment pinned to `cores`; it is not yet known to be healthy.
+
+    It listens on `bind` (default: the command's, bench.bind.current(), loopback unless set)."""
     port = port or deployment.port
-    if port_in_use(port):
+    bind = bind or current()
+    host = bind.connect_host
+    if port_in_use(port, host):
         raise DeploymentError(
-            f"{deployment.name}: port {port} on {HOST} is already in use by {port_owner(port)}; "
+            f"{deployment.name}: port {port} on {host} is already in use by {port_owner(port)}; "
             "stop it or pick another port with --port"
         )
     cores = tuple(cores or available_cores())
-    env = {
-        **os.environ,
+    env = server_env(deployment, config, port, len(cores), bind, extra_env)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    return _spawn(deployment, config, port, cores, env, log_path, host)
+
+
+def server_env(
+    deployment: Deployment,
+    config: str,
+    port: int,
+    cores: int,
+    bind: Bind,
+    extra_env: Mapping[str, str] | None = None,
+    inherited: Mapping[str, str] = os.environ,
+) -> dict[str, str]:
+    """The environment of a server: this process's, less any BIND_HOST or ALLOWED_HOSTS it
+    inherited, plus the deployment's settings and `bind`'s address and hosts, which nothing
+    else may override."""
+    return {
+        **{k: v for k, v in inherited.items() if k not in (BIND_ENV, ALLOWED_HOSTS_ENV)},
         "PYTHONPATH": project_pythonpath(),
         "PYTHONUNBUFFERED": "1",
         "PORT": str(port),
-        **deployment.environment(config, port, len(cores)),
+        **deployment.environment(config, port, cores),
         # A fresh secret per start: never a key in the repository.
         **{name: secrets.token_urlsafe(32) for name in deployment.secrets},
         **(extra_env or {}),
+        **bind.env(),
     }
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    return _spawn(deployment, config, port, cores, env, log_path)
 
 
 @spawning(lambda running: stop(running))
@@ -168,6 +191,7 @@ def _spawn(
     cores: tuple[int, ...],
     env: dict[str, str],
     log_path: Path,
+    host: str = HOST,
 ) -> RunningDeployment:
     log = log_path.open("ab")
     started_at = time.monotonic()
@@ -188,7 +212,7 @@ def _spawn(
         ) from exc
     finally:
         log.close()
-    return RunningDeployment(deployment, config, process, port, log_path, started_at, cores)
+    return RunningDeployment(deployment, config, process, port, log_path, started_at, cores, host)
 
 
 def wait_healthy(running: RunningDeployment, timeout_s: float | None = None) -> float:

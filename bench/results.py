@@ -6,7 +6,8 @@ A run lives in bench/results/<run-id>/:
                     repetition, metric and model variant (COLUMNS below); written atomically,
                     rewritten after every finished level so an interrupted run keeps what
                     finished
-  run.json          machine, versions, git commit, model, plan, pinning, status, and per
+  run.json          machine, versions, git commit, model, plan, pinning, bind (the servers'
+                    listening address: {address, loopback, allowed_hosts}), status, and per
                     deployment: display name, role, framework version, configs, scenarios,
                     verification outcome, scenarios not applicable (RunInfo below)
   verify.csv        deployment, config, check, status, reason, http_status (the checks of
@@ -19,17 +20,22 @@ A run lives in bench/results/<run-id>/:
   raw/              each recorded window's per-request log (Locust's request events)
   logs/             each deployment's and each Locust process's output
 
-bench/results/latest is a symlink to the newest run.
+bench/results/latest is a symlink to the newest run that finished (complete or partial): an
+interrupted run never moves it. A run id (its folder's name, run.json's run_id) matches RUN_ID.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import os
+import re
+import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +54,9 @@ COLUMNS = (
 )
 # Rows of runs stored before the model column existed were all measured with this model.
 LEGACY_MODEL = "iris-logreg"
+# A run id names a folder, here and under reports/output/: one path component, never hidden,
+# never a parent (an absolute or ../ run_id in run.json would write outside those folders).
+RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 # Metrics of one recorded load window (scenario = api_single | api_batch | form | ui_session).
 # Latency is per interaction: one API call, one form submission, one Streamlit rerun.
@@ -118,11 +127,72 @@ class Row:
     model: str = LEGACY_MODEL  # the shared model variant the deployment served
 
 
+class RunIdError(ValueError):
+    """A run id that is not one safe folder name."""
+
+
+def check_run_id(run_id: object) -> str:
+    """Return `run_id` if it matches RUN_ID and holds no "..", else raise RunIdError."""
+    text = str(run_id)
+    if not isinstance(run_id, str) or not RUN_ID.fullmatch(text) or ".." in text:
+        raise RunIdError(
+            f"run id {text!r} is not a folder name: it must match {RUN_ID.pattern} without '..'"
+        )
+    return text
+
+
+def new_run_dir(results_dir: Path, label: str) -> Path:
+    """A new folder <UTC stamp>-<label> (-1, -2, ... if taken), for a run or a soak."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    check_run_id(f"{stamp}-{label}")  # a profile or deployment name makes part of it
+    for n in range(100):
+        run_dir = results_dir / (f"{stamp}-{label}" + (f"-{n}" if n else ""))
+        with contextlib.suppress(FileExistsError):
+            run_dir.mkdir(parents=True)
+            return run_dir
+    raise RuntimeError(f"cannot create a folder in {results_dir}")
+
+
 def atomic_write_text(path: Path, text: str) -> None:
-    """Write a file so that a reader never sees half of it, even if the writer is killed."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    """Write a file so that a reader never sees half of it, even if the writer (or the machine)
+    stops: a temp file of a unique name in the same folder, synced, then renamed over it."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        # mkstemp makes it 0600; the file it replaces was made under the umask, and so is this.
+        os.fchmod(fd, 0o666 & ~_umask())
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_folder(path.parent)
+
+
+def _umask() -> int:
+    # Read, not set and restored: os.umask() changes it for every thread meanwhile.
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    return 0o022
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename in `folder` durable; skipped where a folder cannot be opened or synced."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems refuse fsync on a folder; the rename is still atomic
+    finally:
+        os.close(fd)
 
 
 def write_rows(path: Path, rows: Iterable[Row]) -> None:
@@ -159,9 +229,17 @@ def write_json(path: Path, data: Mapping[str, Any]) -> None:
 
 
 def point_latest(results_dir: Path, run_dir: Path) -> None:
-    link = results_dir / "latest"
-    tmp = results_dir / ".latest.tmp"
-    if tmp.is_symlink() or tmp.exists():
-        tmp.unlink()
-    tmp.symlink_to(run_dir.name)
-    os.replace(tmp, link)
+    """Point results_dir/latest at run_dir, a folder inside it, in one rename."""
+    if run_dir.parent.resolve() != results_dir.resolve():
+        raise RunIdError(f"{run_dir} is not a folder of {results_dir}")
+    target = check_run_id(run_dir.name)
+    # A symlink cannot be made by mkstemp: make it in a private temp folder, then rename it.
+    scratch = Path(tempfile.mkdtemp(dir=results_dir, prefix=".latest.", suffix=".tmp"))
+    try:
+        (scratch / "latest").symlink_to(target)
+        os.replace(scratch / "latest", results_dir / "latest")
+    finally:
+        with contextlib.suppress(OSError):
+            (scratch / "latest").unlink()
+        scratch.rmdir()
+    _fsync_folder(results_dir)

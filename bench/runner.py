@@ -28,6 +28,7 @@ import requests
 
 from bench import RESULTS_DIR, environment, lock
 from bench.answers import same_predictions
+from bench.bind import Bind, binding, lines_to_say
 from bench.cli_util import raise_if_interrupted, say
 from bench.collect import (
     failure_kinds,
@@ -41,6 +42,7 @@ from bench.loadgen import kill_locust, start_locust, wait_locust
 from bench.manifest import SCENARIOS, Deployment
 from bench.passes import CALIBRATION, Pass, passes, scaling_passes, variant_passes
 from bench.payloads import canonical_instances, write_payload_file
+from bench.peer_auth import read_refusals
 from bench.plan import Plan
 from bench.probes import probe_tampered_model, run_probes
 from bench.process import (
@@ -66,6 +68,7 @@ from bench.results import (
     SLO_METRICS,
     Row,
     atomic_write_text,
+    new_run_dir,
     point_latest,
     write_json,
     write_rows,
@@ -113,6 +116,7 @@ class Run:
     remote_workers: int = 0
     master_bind: str = "127.0.0.1"
     master_port: int | None = None
+    worker_secret: str | None = None  # what remote workers prove (bench/peer_auth.py)
     target: str | None = None  # a deployment running elsewhere: measured, not started
     levels_done: int = 0
     levels_total: int = 0
@@ -181,17 +185,6 @@ class Run:
         write_json(self.run_dir / "run.json", self.info)
 
 
-def new_run_dir(results_dir: Path, label: str) -> Path:
-    """A new folder <UTC stamp>-<label> (-1, -2, ... if taken), for a run or a soak."""
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    for n in range(100):
-        run_dir = results_dir / (f"{stamp}-{label}" + (f"-{n}" if n else ""))
-        with contextlib.suppress(FileExistsError):
-            run_dir.mkdir(parents=True)
-            return run_dir
-    raise RuntimeError(f"cannot create a folder in {results_dir}")
-
-
 def run_benchmark(
     plan: Plan,
     deployments: list[Deployment],
@@ -203,6 +196,8 @@ def run_benchmark(
     remote_workers: int = 0,
     master_bind: str = "127.0.0.1",
     master_port: int | None = None,
+    worker_secret: str | None = None,
+    bind: Bind | None = None,
 ) -> tuple[Path, str]:
     """Run the plan; return the run folder and its status (complete, partial, interrupted).
 
@@ -210,10 +205,12 @@ def run_benchmark(
     master and N worker processes, all on the load generator's cores; remote_workers more
     workers on other hosts connect to the master at master_bind:master_port. target: the base URL of
     the one deployment given, already running elsewhere; it is verified and loaded, but not
-    started, stopped, sampled, probed or cold-started, and only its main pass is measured."""
+    started, stopped, sampled, probed or cold-started, and only its main pass is measured.
+    bind: where the servers it starts listen (default 127.0.0.1), recorded in run.json."""
     if target and len(deployments) != 1:
         raise ValueError("--target measures one deployment: name it with --only NAME")
-    with lock.exclusive(wait=wait_for_lock):
+    bind = bind or Bind()
+    with lock.exclusive(wait=wait_for_lock), binding(bind):
         machine = environment.machine()  # before pinning, which hides cores from this process
         if not machine["bytecode_precompiled"]:
             say(environment.BYTECODE_WARNING)
@@ -231,8 +228,11 @@ def run_benchmark(
                 remote_workers=remote_workers,
                 master_bind=master_bind,
                 master_port=master_port,
+                worker_secret=worker_secret,
             )
             run.info = run_info(run, machine)
+            run.info["bind"] = bind.record()
+            run.info["notes"] += lines_to_say(bind)
             if run.target:
                 run.info["target"] = run.target
                 run.info["notes"].append(TARGET_NOTE.format(url=run.target))
@@ -256,7 +256,6 @@ def _run(run: Run, corrupt_expected: bool) -> tuple[Path, str]:
         (run.run_dir / sub).mkdir()
     run.save_info()
     write_payload_files(run, corrupt_expected)
-    point_latest(run.run_dir.parent, run.run_dir)
     try:
         verified = verify_and_probe(run)
         measure(run, verified)
@@ -278,6 +277,9 @@ def _run(run: Run, corrupt_expected: bool) -> tuple[Path, str]:
         say(f"results: {run.run_dir} ({run.info['status']}, {run.info['validity']['verdict']})")
         for reason in run.info["validity"]["reasons"]:
             say(f"  not valid: {reason}")
+    # Only a run that finished (complete or partial) gets here: an interrupted one must not
+    # hide the last finished run from `make report` and `make crosscheck`.
+    point_latest(run.run_dir.parent, run.run_dir)
     return run.run_dir, run.info["status"]
 
 
@@ -340,6 +342,7 @@ def deployment_entry(
         "server": d.server,
         "server_version": packages.get(d.server, "?"),
         "extensions": dict(d.extensions),
+        "host_check": d.host_check,
         "scenarios": list(d.scenarios),
         "not_applicable": [s for s in SCENARIOS if s not in d.scenarios],
         "configs": {name: d.configs[name].description for name in plan.configs_for(d)},
@@ -618,6 +621,7 @@ def measure_level(
         run.loadgen_cores, run.payload_file(p.model), extra_env=locust_env,
         locust_workers=run.locust_workers, remote_workers=run.remote_workers,
         master_bind_host=run.master_bind, master_port=run.master_port,
+        worker_secret=run.worker_secret,
     )  # fmt: skip
     try:
         with TreeSampler(running.tree) as server, TreeSampler(locust.tree) as loadgen:
@@ -628,6 +632,13 @@ def measure_level(
         return
     finally:
         kill_locust(locust)
+    refused = read_refusals(locust.refusals_log)
+    if refused:
+        run.info.setdefault("refused_peers", []).extend(
+            {**entry, "level": prefix.name} for entry in refused
+        )
+        fail(f"the Locust master refused {len(refused)} peer message(s): {refused[0]['reason']}")
+        return
     if code == INCOMPLETE_LOG_EXIT_CODE:
         fail(f"a Locust worker's last request-log lines never reached the master; see {prefix}*")
         return

@@ -48,6 +48,7 @@ def rules() -> dict[str, Any]:
         "no_failed_interactions": True,
         "load_generator_not_bound": True,
         "run_complete": True,
+        "no_refused_peers": True,
     }
 
 
@@ -57,6 +58,13 @@ def run_validity(rows: Iterable[Row], info: Mapping[str, Any]) -> dict[str, Any]
     reasons: list[str] = []
     if info.get("status") != "complete":
         reasons.append(f"the run is {info.get('status', 'unknown')}, not complete")
+    refused = info.get("refused_peers") or []
+    if refused:
+        peers = sorted({str(entry.get("peer", "?")) for entry in refused})
+        reasons.append(
+            f"the Locust master refused {len(refused)} message(s) from unknown or "
+            f"unauthenticated peers ({', '.join(peers[:3])}): a stranger took part in the run"
+        )
     levels = _levels(rows)
     if not levels:
         reasons.append("no load level was measured")

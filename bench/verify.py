@@ -14,7 +14,16 @@ from dataclasses import dataclass
 import requests
 
 from bench.answers import same_predictions
-from bench.bad_inputs import BAD_REQUESTS, ODD_BUT_VALID, BadRequest, ValidRequest
+from bench.bad_inputs import (
+    BAD_REQUESTS,
+    FOREIGN_HOST_REQUESTS,
+    FOREIGN_HOST_WEBSOCKET,
+    ODD_BUT_VALID,
+    BadRequest,
+    ForeignHostRequest,
+    ValidRequest,
+)
+from bench.foreign_host import http_refusal, websocket_refusal
 from bench.pages import field_errors, form_fields, shown_prediction
 from bench.payloads import canonical_instances
 from bench.process import RunningDeployment
@@ -40,6 +49,14 @@ class CheckResult:
         return self.status == PASS
 
 
+@dataclass(frozen=True)
+class Answered:
+    """What a one-request check got, where it keeps no requests.Response (a websocket)."""
+
+    reason: str
+    http_status: int | None
+
+
 class CheckFailed(AssertionError):
     def __init__(self, reason: str, http_status: int | None = None) -> None:
         super().__init__(reason)
@@ -61,9 +78,11 @@ def verify(running: RunningDeployment, model: LoadedModel) -> list[CheckResult]:
 
 def checks_for(running: RunningDeployment) -> Iterator[tuple[str, Callable]]:
     if running.deployment.role == "calibration":
-        # A null target answers constants: it must answer, not predict or refuse anything.
+        # A null target answers constants: it must answer, not predict or refuse anything but
+        # a foreign Host, as every deployment refuses it.
         yield "health", check_plain_health
         yield "answers POST /api/predict with JSON", check_answers_json
+        yield from _foreign_host_checks(FOREIGN_HOST_REQUESTS)
         return
     scenarios = running.deployment.scenarios
     if running.deployment.has_api:
@@ -74,6 +93,7 @@ def checks_for(running: RunningDeployment) -> Iterator[tuple[str, Callable]]:
             yield HOSTILE + bad.name, _bad_request_check(bad)
         for valid in ODD_BUT_VALID:
             yield HOSTILE + valid.name, _valid_request_check(valid)
+        yield from _foreign_host_checks(FOREIGN_HOST_REQUESTS)
         yield HOSTILE + "still healthy afterwards", check_still_healthy
     if "form" in scenarios:
         yield "form round trip with CSRF token", check_form
@@ -85,6 +105,7 @@ def checks_for(running: RunningDeployment) -> Iterator[tuple[str, Callable]]:
         yield "streamlit session predictions", check_streamlit_session
         for name, value in HOSTILE_WIDGET_VALUES.items():
             yield HOSTILE + f"widget value {name}", _streamlit_refuses(value)
+        yield from _foreign_host_checks([FOREIGN_HOST_WEBSOCKET])
         yield HOSTILE + "still predicts afterwards", check_streamlit_session
 
 
@@ -99,6 +120,8 @@ def _run(
         return CheckResult(deployment, name, FAIL, f"{type(exc).__name__}: {exc}")
     if isinstance(answer, requests.Response):  # a one-request check: keep what it answered
         return CheckResult(deployment, name, PASS, _summary(answer), answer.status_code)
+    if isinstance(answer, Answered):
+        return CheckResult(deployment, name, PASS, answer.reason, answer.http_status)
     return CheckResult(deployment, name, PASS, answer if isinstance(answer, str) else "")
 
 
@@ -245,6 +268,26 @@ def _send(
         response.status_code,
     )
     return response
+
+
+def _foreign_host_checks(cases: list[ForeignHostRequest]) -> Iterator[tuple[str, Callable]]:
+    for case in cases:
+        yield HOSTILE + case.name, _foreign_host_check(case)
+
+
+def _foreign_host_check(case: ForeignHostRequest) -> Callable:
+    """A request naming FOREIGN_HOST must be refused (a 4xx) before anything is served."""
+
+    def check(running: RunningDeployment, model: LoadedModel) -> Answered:
+        found = (
+            websocket_refusal(running.base_url, running.port, TIMEOUT_S)
+            if case.websocket
+            else http_refusal(running.base_url, running.port, case, TIMEOUT_S)
+        )
+        require(bool(found.refused), found.reason, found.http_status)
+        return Answered(found.reason, found.http_status)
+
+    return check
 
 
 def check_form(running: RunningDeployment, model: LoadedModel) -> None:

@@ -2,14 +2,20 @@
 the runner's, level after level.
 
     python -m bench worker --master HOST [--master-port 5557] [--once] [--cores 0-3]
-        [--model NAME]
+        [--model NAME] [--secret-file FILE]
 
 The runner's host (HOST) starts one Locust master per load level; it expects this host's worker
-among its own (`python -m bench run --remote-workers M --master-bind 0.0.0.0 --master-port P`).
-A Locust worker exits when its master quits, so this command starts one worker process per
-level: it waits until the master's port answers, starts `locust --worker -f -` (the master
-sends its locustfile; that locustfile imports bench.*, found in this host's own checkout),
-waits for it to end with the level, waits for that master to be gone, and starts the next.
+among its own (`python -m bench run --remote-workers M`, reached through an SSH tunnel, or with
+`--master-bind ADDR`). A Locust worker exits when its master quits, so this command starts one
+worker process per level: it waits until the master's port answers, asks the master which
+scenario it runs (a signed question and answer: bench/peer_auth.py), and starts a Locust worker
+on this host's own copy of that scenario, only if the digest of this checkout's scenario code
+equals the master's. It never runs code the master sends. It waits for the worker to end with
+the level, waits for that master to be gone, and asks again for the next.
+
+Every message this worker sends its master is signed with the run's secret (the runner's secret
+file, copied here and given by --secret-file, or $BENCH_WORKER_SECRET): a master refuses and
+records every peer that cannot sign, and such a run is INVALID.
 
 The worker sends the lines of its per-request log to the master with its stats reports, so the
 runner's log holds this host's requests too (bench/scenarios/support.py). Its request bodies
@@ -30,6 +36,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -37,13 +44,32 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+
+import msgpack
+import zmq
 
 from bench import PROJECT_ROOT
 from bench.cli_util import say
 from bench.loadgen import DEFAULT_MASTER_PORT
 from bench.manifest import Deployment, project_pythonpath
 from bench.payloads import write_payload_file
+from bench.peer_auth import (
+    DEFAULT_SECRET_FILE,
+    LEVEL,
+    LEVEL_QUERY,
+    MAC_KEY,
+    REFUSALS_ENV,
+    SECRET_ENV,
+    SESSION_ENV,
+    SecretError,
+    read_secret,
+    scenario_digest,
+    scenario_file,
+    sign,
+    signed_by,
+)
 from bench.process import available_cores
 from bench.scenarios import PAYLOADS_ENV, REQUEST_LOG_ENV, WINDOW_ENV
 from shared_model.model import MODEL_NAMES, load_model
@@ -82,6 +108,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the model the measured deployment serves (default: $SHARED_MODEL_NAME, else "
         "iris-logreg): its answers are what this worker expects",
     )  # fmt: skip
+    parser.add_argument(
+        "--secret-file", type=Path, metavar="FILE",
+        help=f"the runner's worker secret (default: ${SECRET_ENV}, else {DEFAULT_SECRET_FILE})",
+    )  # fmt: skip
 
 
 def core_list(text: str) -> list[int]:
@@ -102,9 +132,11 @@ def core_list(text: str) -> list[int]:
 
 def run(args: argparse.Namespace, deployments: list[Deployment]) -> int:
     """Serve level after level (or one, with --once); Ctrl-C propagates as KeyboardInterrupt."""
-    del deployments  # the master names the target; this host needs no deployment
+    del deployments  # the master names the scenario; this host needs no deployment
     cores = args.cores or available_cores()
+    secret = read_secret(args.secret_file)  # no secret, no worker: said before anything starts
     model = load_model(name=args.model)  # a tampered artifact stops the worker before it starts
+    # Private (mode 0700): nothing another user of this host plants there reaches the worker.
     with tempfile.TemporaryDirectory(prefix="bench-worker-") as folder:
         payload_file = Path(folder) / "payloads.json"
         write_payload_file(model, payload_file)
@@ -113,21 +145,109 @@ def run(args: argparse.Namespace, deployments: list[Deployment]) -> int:
             f"{','.join(map(str, cores))}, answers of model {model.metadata['name']}; "
             "Ctrl-C stops it"
         )
-        return serve_levels(args.master, args.master_port, payload_file, cores, args.once)
+        host = Host(args.master, args.master_port, secret, Path(folder))
+        return serve_levels(host, payload_file, cores, args.once)
 
 
-def serve_levels(host: str, port: int, payload_file: Path, cores: Sequence[int], once: bool) -> int:
+@dataclass(frozen=True)
+class Host:
+    """The master this worker serves, the secret it proves, and its private temp folder."""
+
+    host: str
+    port: int
+    secret: str
+    private_dir: Path
+
+
+@dataclass(frozen=True)
+class Level:
+    scenario: str
+    digest: str
+    session: str
+
+
+def serve_levels(master: Host, payload_file: Path, cores: Sequence[int], once: bool) -> int:
     """One Locust worker per level, for ever (or for one level: its outcome as exit code)."""
     level = 0
     while True:
         # Between levels the master is away for a moment: no need to say so at once.
-        wait_for_master(host, port, quiet_s=UNREACHABLE_NOTICE_S * (level > 0))
+        wait_for_master(master.host, master.port, quiet_s=UNREACHABLE_NOTICE_S * (level > 0))
+        found = ask_level(master)
+        if found is None:  # no answer yet, or a master done with its level
+            time.sleep(RETRY_INTERVAL_S)
+            continue
         level += 1
-        code = run_locust_worker(host, port, payload_file, cores)
-        say(f"level {level} ended" + (f" with Locust exit code {code}" if code else ""))
+        problem = code_mismatch(found)
+        if problem:
+            say(f"refusing level {level}: {problem}")
+            return EXIT_FAILED
+        code = run_locust_worker(master, found, payload_file, cores)
+        say(
+            f"level {level} ended ({found.scenario})"
+            + (f" with Locust exit code {code}" if code else "")
+        )
         if once:
             return 0 if code == 0 else EXIT_FAILED
-        wait_until_gone(host, port, OLD_MASTER_EXIT_WAIT_S)
+        wait_until_gone(master.host, master.port, OLD_MASTER_EXIT_WAIT_S)
+
+
+def ask_level(master: Host, timeout_s: float = PROBE_TIMEOUT_S) -> Level | None:
+    """The scenario the master runs, asked over its own port in Locust's message format (without
+    importing locust, which would patch this process with gevent); None while it takes no
+    worker. Raises SecretError when the master refuses this worker's secret."""
+    nonce = secrets.token_hex(16)
+    identity = f"bench-query-{nonce}"
+    query = (
+        LEVEL_QUERY,
+        {"nonce": nonce, MAC_KEY: sign(master.secret, LEVEL_QUERY, nonce)},
+        identity,
+    )
+    context = zmq.Context()
+    sock = context.socket(zmq.DEALER)
+    try:
+        sock.setsockopt(zmq.LINGER, 0)
+        sock.setsockopt(zmq.IDENTITY, identity.encode())
+        sock.connect(f"tcp://{master.host}:{master.port}")
+        sock.send(msgpack.dumps(query))
+        if not sock.poll(int(timeout_s * 1000)):
+            return None
+        kind, data, _ = msgpack.loads(sock.recv(), raw=False)
+    except (zmq.ZMQError, ValueError, TypeError, msgpack.ExtraData):
+        return None
+    finally:
+        sock.close()
+        context.term()
+    if kind != LEVEL or not isinstance(data, dict):
+        return None
+    if "refused" in data:
+        raise SecretError(
+            f"the master at {master.host}:{master.port} refused this worker: {data['refused']}"
+        )
+    if "busy" in data:
+        return None
+    found = Level(str(data.get("scenario")), str(data.get("digest")), str(data.get("session")))
+    if not signed_by(
+        master.secret, data.get(MAC_KEY), LEVEL, nonce, found.scenario, found.digest, found.session
+    ):
+        raise SecretError(
+            f"the answer from {master.host}:{master.port} is not signed with this worker's secret"
+        )
+    return found
+
+
+def code_mismatch(level: Level) -> str | None:
+    """Why this checkout must not run the master's level, or None when its code is the same."""
+    try:
+        scenario_file(level.scenario)
+    except ValueError as exc:
+        return str(exc)
+    here = scenario_digest(level.scenario)
+    if here != level.digest:
+        return (
+            f"this checkout's scenario code differs from the master's (digest {here[-12:]} here, "
+            f"{level.digest[-12:]} there): check out the runner's commit on this host"
+        )
+    return None
 
 
 def wait_for_master(host: str, port: int, quiet_s: float = 0.0) -> None:
@@ -156,14 +276,22 @@ def unreachable(host: str, port: int) -> str | None:
         return exc.strerror or str(exc) or type(exc).__name__
 
 
-def run_locust_worker(host: str, port: int, payload_file: Path, cores: Sequence[int]) -> int:
-    """One Locust worker, for one level: its exit code once its master has quit."""
-    env = {**os.environ, "PYTHONPATH": project_pythonpath(), PAYLOADS_ENV: str(payload_file)}
-    for name in (REQUEST_LOG_ENV, WINDOW_ENV):  # the master's business
+def run_locust_worker(master: Host, level: Level, payload_file: Path, cores: Sequence[int]) -> int:
+    """One Locust worker on this checkout's locustfile, for one level: its exit code once its
+    master has quit."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": project_pythonpath(),
+        PAYLOADS_ENV: str(payload_file),
+        SECRET_ENV: master.secret,
+        SESSION_ENV: level.session,
+        "TMPDIR": str(master.private_dir),
+    }
+    for name in (REQUEST_LOG_ENV, WINDOW_ENV, REFUSALS_ENV):  # the master's business
         env.pop(name, None)
     argv = [
-        sys.executable, "-m", "locust", "-f", "-", "--worker",
-        "--master-host", host, "--master-port", str(port), "--loglevel", "WARNING",
+        sys.executable, "-m", "locust", "-f", str(scenario_file(level.scenario)), "--worker",
+        "--master-host", master.host, "--master-port", str(master.port), "--loglevel", "WARNING",
     ]  # fmt: skip
     # Its own session, so that stopping its process group reaches whatever it started.
     process = subprocess.Popen(

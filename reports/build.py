@@ -10,7 +10,7 @@ from typing import Any
 
 import jinja2
 
-from bench.results import atomic_write_text, point_latest
+from bench.results import RunIdError, atomic_write_text, check_run_id, point_latest
 from reports import (
     OUTPUT_DIR,
     claims,
@@ -64,15 +64,27 @@ def build(run_dir: Path, output_root: Path = OUTPUT_DIR) -> Path:
     registry = claims.load_registry()
     checked = claims.check_all(registry, stored.measured, stored.info, stored.inspections)
     html = render(context(stored, registry, checked))
-    out = output_root / stored.run_id
+    out = output_folder(output_root, stored.run_id)
     out.mkdir(parents=True, exist_ok=True)
     for name in DATA_FILES:
         if (stored.path / name).exists():
             shutil.copyfile(stored.path / name, out / name)
     atomic_write_text(out / "claims.json", json.dumps(claims.as_records(checked), indent=2) + "\n")
     atomic_write_text(out / "index.html", html)
+    # Here `latest` is the report last built, whatever its run's status: someone asked for
+    # this one, and an unfinished run says so at the top of its page. bench/results/latest,
+    # which `make report` builds from, is the one that only a finished run moves.
     point_latest(output_root, out)
     return out / "index.html"
+
+
+def output_folder(output_root: Path, run_id: str) -> Path:
+    """output_root/run_id, refused (RunError) unless run_id is one plain folder name: it comes
+    from run.json, which need not have been written by the runner."""
+    try:
+        return output_root / check_run_id(run_id)
+    except RunIdError as exc:
+        raise inputs.RunError(str(exc)) from None
 
 
 def render(page: dict[str, Any]) -> str:

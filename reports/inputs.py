@@ -16,7 +16,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bench.results import CODE_SIZE, COLD_START, COLUMNS, LEGACY_MODEL, OPEN_LOOP, read_rows
+from bench.results import (
+    CODE_SIZE,
+    COLD_START,
+    COLUMNS,
+    LEGACY_MODEL,
+    OPEN_LOOP,
+    RunIdError,
+    check_run_id,
+    read_rows,
+)
 from bench.validity import samples_needed
 
 LOAD_SCENARIOS = ("api_single", "api_batch", "form", "ui_session")
@@ -156,6 +165,11 @@ def load(run_dir: Path) -> StoredRun:
     info = _read_json(path / "run.json", problems)
     if not info:
         raise RunError(f"{path}: run.json is missing or unreadable; it is not a stored run")
+    try:
+        # The report's folder is named after it: refused here, before anything is written.
+        check_run_id(info.get("run_id") or path.name)
+    except RunIdError as exc:
+        raise RunError(f"{path / 'run.json'}: {exc}") from None
     return StoredRun(
         path=path,
         results=_read_results(path / "results.csv", problems),

@@ -327,6 +327,7 @@ def security_table(stored: StoredRun) -> Table:
                 _missing_headers(found.get("security_headers")),
                 _yes_no(found.get("debug_page_shown"), good=False),
                 _yes_no(found.get("loopback_only")),
+                _yes_no(found.get("foreign_host_refused")),
                 _yes_no(found.get("tampered_model_refused")),
                 _yes_no(found.get("cross_origin_websocket_refused")),
             ]
@@ -339,6 +340,7 @@ def security_table(stored: StoredRun) -> Table:
         "Required headers missing",
         "Debug page shown",
         "Listens on loopback only",
+        "Foreign Host refused (DNS rebinding)",
         "Tampered model refused",
         "Cross-origin websocket refused",
     ]
@@ -490,12 +492,19 @@ def verify_summary(stored: StoredRun) -> Table:
 
 
 def configs_table(stored: StoredRun) -> Table:
+    """Each configuration, and what its deployment adds in every configuration (its Host
+    check: runs stored before it was recorded show "-")."""
     rows = [
-        [Cell(label(stored.info, name)), Cell(config), Cell(str(description))]
+        [
+            Cell(label(stored.info, name)),
+            Cell(config),
+            Cell(str(description)),
+            Cell(str(stored.deployments[name].get("host_check") or "-")),
+        ]
         for name in ordered(stored.info)
         for config, description in (stored.deployments[name].get("configs") or {}).items()
     ]
-    return Table(["Deployment", "Config", "What it is"], rows)
+    return Table(["Deployment", "Config", "What it is", "Host check (every config)"], rows)
 
 
 def key_value_table(items: Mapping[str, Any], columns: Sequence[str] = ("", "")) -> Table:

@@ -139,7 +139,8 @@ def load_model(artifact_dir: Path | str | None = None, name: str | None = None) 
     try:
         metadata = json.loads(metadata_path.read_text())
         artifact = folder / metadata["artifact"]
-        actual = sha256_of(artifact)
+        # Read once: the bytes checked are the bytes loaded (no file to swap in between).
+        data = artifact.read_bytes()
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ModelIntegrityError(
             f"cannot read the model from {folder}: {exc}. "
@@ -150,13 +151,14 @@ def load_model(artifact_dir: Path | str | None = None, name: str | None = None) 
             f"{metadata_path} describes model {metadata.get('name')!r}, not {variant.name!r}: "
             "refusing to serve a model under another model's name."
         )
+    actual = hashlib.sha256(data).hexdigest()
     if actual != metadata["sha256"]:
         raise ModelIntegrityError(
             f"model artifact {artifact} has sha256 {actual}, but {metadata_path.name} "
             f"records {metadata['sha256']}: refusing to load a file that was altered or "
             "replaced. Restore it from git or retrain with `python -m shared_model.train`."
         )
-    estimator = sio.load(artifact, trusted=list(variant.trusted_types))
+    estimator = sio.loads(data, trusted=list(variant.trusted_types))
     return LoadedModel(estimator=estimator, metadata=metadata)
 
 

@@ -48,10 +48,12 @@ class AsgiClient:
         content_type: str | None = None,
         chunks: list[bytes] | None = None,
         content_length: int | None = None,
+        host: str = "127.0.0.1",
     ) -> Answer:
         """One request; `chunks` sends the body in pieces without a Content-Length, and
-        `content_length` declares a length other than the body's."""
-        headers = [(b"host", b"testserver")]
+        `content_length` declares a length other than the body's. `host` is the Host header:
+        the app answers only its allowed hosts, as served."""
+        headers = [(b"host", host.encode())]
         if content_type:
             headers.append((b"content-type", content_type.encode()))
         if chunks is None:

@@ -32,10 +32,13 @@ STARTUP_TIMEOUT_S = 120.0
 
 def own_lock_env(folder: Path) -> dict[str, str]:
     """The environment of a bench command that takes a bench lock of its own (the lock lives
-    in the temp folder): it runs on ports no other test uses, so it need not wait for them."""
+    in the temp folder when there is no XDG_RUNTIME_DIR): it runs on ports no other test uses,
+    so it need not wait for them."""
     tmp = folder / "tmp"
     tmp.mkdir(exist_ok=True)
-    return {**os.environ, "TMPDIR": str(tmp)}
+    env = {**os.environ, "TMPDIR": str(tmp)}
+    env.pop("XDG_RUNTIME_DIR", None)
+    return env
 
 
 def descendants(pid: int) -> list[psutil.Process]:

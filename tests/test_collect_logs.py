@@ -2,7 +2,7 @@
 
 import pytest
 
-from bench.collect import Request, read_request_logs
+from bench.collect import Request, read_request_log, read_request_logs
 
 HEADER = "start,name,ms,ok,error"
 
@@ -37,3 +37,10 @@ def test_a_missing_log_is_named(tmp_path):
 def test_no_log_at_all_is_an_error():
     with pytest.raises(ValueError, match="no request log"):
         read_request_logs([])
+
+
+def test_a_malformed_request_log_line_is_a_value_error_naming_the_line(tmp_path):
+    log = tmp_path / "level.requests.csv"
+    log.write_text("start,name,ms,ok,error\n1767225600.0,predict,3.2,1,\n1767225600.1,predict\n")
+    with pytest.raises(ValueError, match="line 3 is malformed"):
+        read_request_log(log)

@@ -8,7 +8,6 @@ import contextlib
 import csv
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ from bench.collect import level_metrics, read_request_logs, recorded_window
 from bench.loadgen import LocustRun, free_port, kill_locust, start_locust, wait_locust
 from bench.manifest import project_pythonpath
 from bench.payloads import write_payload_file
+from bench.peer_auth import SECRET_ENV, new_secret
 from bench.process import split_cores
 from bench.scenarios import INCOMPLETE_LOG_EXIT_CODE, INTERACTIONS
 from tests.live import alive, still_alive, wait_until
@@ -38,6 +38,8 @@ MAX_RUN_TIME_S = 30.0  # the cap; the run must end well before it, by itself
 # the master's log a report or two after they began); the master then waits for its last report
 # for LAST_REPORTS_TIMEOUT_S.
 DYING_WINDOW_S = 12.0
+# The run's worker secret, as the runner's secret file would hand it to the other host.
+SECRET = new_secret()
 
 
 @dataclass
@@ -62,7 +64,7 @@ def bench_worker(master_port: int, output: Path, *options: str) -> subprocess.Po
         return subprocess.Popen(
             [*argv, "--master-port", str(master_port), *options],
             cwd=PROJECT_ROOT,
-            env={**os.environ, "PYTHONPATH": project_pythonpath()},
+            env={**os.environ, "PYTHONPATH": project_pythonpath(), SECRET_ENV: SECRET},
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -141,7 +143,7 @@ def remote(model, servers, tmp_path_factory) -> RemoteRun:
     run = start_locust(
         "api_single", running.base_url, USERS, WARMUP_S, WINDOW_S, MAX_RUN_TIME_S,
         tmp / "level", loadgen_cores, tmp / "payloads.json", locust_workers=1,
-        remote_workers=1, master_bind_host="0.0.0.0", master_port=master_port,
+        remote_workers=1, worker_secret=SECRET, master_bind_host="0.0.0.0", master_port=master_port,
     )  # fmt: skip
     worker = bench_worker(master_port, tmp / "bench-worker.log", "--once")
     try:
@@ -207,6 +209,7 @@ def test_a_missing_remote_worker_ends_the_level_with_a_clear_error(model, tmp_pa
     run = start_locust(
         "api_single", nothing_listens, 2, WARMUP_S, WINDOW_S, MAX_RUN_TIME_S, tmp_path / "level",
         loadgen_cores, tmp_path / "payloads.json", locust_workers=1, remote_workers=1,
+        worker_secret=SECRET,
     )  # fmt: skip
     try:
         exit_code = wait_locust(run, timeout_s=30)
@@ -231,7 +234,7 @@ def test_one_worker_command_serves_level_after_level(model, servers, tmp_path):
             run = start_locust(
                 "api_single", running.base_url, 2, WARMUP_S, 1.0, MAX_RUN_TIME_S,
                 tmp_path / f"level{level}", loadgen_cores, tmp_path / "payloads.json",
-                remote_workers=1, master_port=master_port,
+                remote_workers=1, worker_secret=SECRET, master_port=master_port,
             )  # fmt: skip
             runs.append(run)
             try:
@@ -262,7 +265,7 @@ def test_a_worker_that_dies_makes_the_log_incomplete_and_the_master_says_so(
     run = start_locust(
         "api_single", running.base_url, 2, WARMUP_S, DYING_WINDOW_S, MAX_RUN_TIME_S + 30,
         tmp_path / "level", loadgen_cores, tmp_path / "payloads.json", locust_workers=1,
-        remote_workers=1, master_port=master_port,
+        remote_workers=1, worker_secret=SECRET, master_port=master_port,
     )  # fmt: skip
     worker = bench_worker(master_port, tmp_path / "bench-worker.log", "--once")
     try:
@@ -297,23 +300,27 @@ def test_the_worker_says_the_master_is_unreachable_and_stops_on_ctrl_c(tmp_path)
     assert f"127.0.0.1:{master_port} not reachable" in (tmp_path / "bench-worker.log").read_text()
 
 
-def test_ctrl_c_stops_the_locust_worker_it_started(tmp_path):
-    """A listener that is no Locust master: the command starts a Locust worker, which waits for
-    a locustfile that never comes, until Ctrl-C."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen()
-        master_port = listener.getsockname()[1]
-        worker = bench_worker(master_port, tmp_path / "bench-worker.log")
-        try:
-            wait_until(
-                lambda: locust_processes_for(master_port), 30, "its Locust worker", watched=worker
-            )
-            started = tree_of(worker)
-            worker.send_signal(signal.SIGINT)
-            assert worker.wait(timeout=15) == 130
-        finally:
-            stop_bench_worker(worker)
+def test_ctrl_c_stops_the_locust_worker_it_started(model, tmp_path, monkeypatch):
+    """A master whose level never starts (it waits for a second remote worker that never
+    comes): the command's Locust worker waits with it, until Ctrl-C."""
+    monkeypatch.setattr(bench.loadgen, "WORKERS_CONNECT_TIMEOUT_S", 120)
+    write_payload_file(model, tmp_path / "payloads.json")
+    _, loadgen_cores = split_cores()
+    master_port = free_port()
+    run = start_locust(
+        "api_single", f"http://127.0.0.1:{free_port()}", 2, WARMUP_S, WINDOW_S, MAX_RUN_TIME_S,
+        tmp_path / "level", loadgen_cores, tmp_path / "payloads.json", remote_workers=2,
+        worker_secret=SECRET, master_port=master_port,
+    )  # fmt: skip
+    worker = bench_worker(master_port, tmp_path / "bench-worker.log")
+    try:
+        wait_until(lambda: tree_of(worker)[1:], 30, "its Locust worker", watched=worker)
+        started = tree_of(worker)
+        worker.send_signal(signal.SIGINT)
+        assert worker.wait(timeout=15) == 130
+    finally:
+        stop_bench_worker(worker)
+        kill_locust(run)
     assert len(started) >= 2  # the command and its Locust worker
     assert not still_alive(started)
     assert locust_processes_for(master_port) == []

@@ -93,3 +93,8 @@ def test_the_default_config_cannot_be_a_diagnostic(tmp_path):
     path.write_text(MINIMAL + "[configs.default]\ndiagnostic = true\n")
     with pytest.raises(ManifestError, match="must include 'default'"):
         load(path)
+
+
+def test_every_deployment_says_how_it_refuses_a_foreign_host():
+    """The report's configurations table shows it; the hostile-input suite checks it holds."""
+    assert all(d.host_check for d in discover())

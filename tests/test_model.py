@@ -1,5 +1,7 @@
+import hashlib
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -130,6 +132,32 @@ def test_a_mismatched_checksum_is_refused(artifact_copy):
     meta_path.write_text(json.dumps(meta))
     with pytest.raises(ModelIntegrityError, match="sha256"):
         load_model(artifact_copy)
+
+
+def test_the_bytes_loaded_are_the_bytes_checked(artifact_copy, monkeypatch):
+    """The artifact is read once: a file swapped after the check (here, as soon as it has been
+    read) cannot be what is loaded, and skops loads exactly the bytes whose sha256 matched."""
+    artifact = artifact_copy / f"{MODEL_NAME}.skops"
+    expected = json.loads((artifact_copy / f"{MODEL_NAME}.json").read_text())["sha256"]
+    reads, loaded = [], []
+    real_read_bytes, real_loads = Path.read_bytes, sio.loads
+
+    def read_then_swap(path):
+        data = real_read_bytes(path)
+        if path == artifact:
+            reads.append(path)
+            sio.dump(NotAModel(), artifact)  # the swap an attacker would make after the check
+        return data
+
+    monkeypatch.setattr(Path, "read_bytes", read_then_swap)
+    monkeypatch.setattr(sio, "loads", lambda data, trusted: loaded.append(data) or real_loads(
+        data, trusted=trusted))  # fmt: skip
+    monkeypatch.setattr(sio, "load", lambda *a, **k: pytest.fail("the file was read again"))
+    swapped = load_model(artifact_copy)
+    assert len(reads) == 1
+    assert [hashlib.sha256(data).hexdigest() for data in loaded] == [expected]
+    rows = canonical_instances(swapped)
+    assert_same_answers(predict(swapped, rows), predict(load_model(), rows))
 
 
 def test_a_missing_artifact_says_how_to_make_it(tmp_path):

@@ -1,5 +1,6 @@
 """The null target: a constant answer shaped like a real one, and no model work at all."""
 
+import io
 import json
 import os
 import subprocess
@@ -11,8 +12,10 @@ from werkzeug.test import Client
 from bench import PROJECT_ROOT
 from bench.manifest import discover
 from bench.scenarios import CHECK_ANSWERS_ENV
-from deployments.null_app.app import ANSWER, application
+from deployments.null_app.app import ANSWER, MAX_BODY_BYTES, application
 from shared_model.model import predict
+from shared_model.schema import MAX_BODY_BYTES as CONTRACT_MAX_BODY_BYTES
+from shared_model.schema import http_error_body
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +53,31 @@ def test_other_requests_get_404(client, method, path):
     answer = client.open(path, method=method)
     assert answer.status_code == 404
     assert answer.json["error"]["code"] == "not_found"
+
+
+class Unreadable(io.BytesIO):
+    """A request body that fails the test if the app reads it."""
+
+    def read(self, *args):
+        raise AssertionError("the body was read")
+
+
+def test_a_body_over_the_contracts_cap_is_refused_unread(client):
+    assert MAX_BODY_BYTES == CONTRACT_MAX_BODY_BYTES
+    answer = client.post(
+        "/api/predict",
+        input_stream=Unreadable(),
+        content_type="application/json",
+        environ_overrides={"CONTENT_LENGTH": str(MAX_BODY_BYTES + 1)},
+    )
+    assert answer.status_code == 413
+    assert answer.json == http_error_body(413)
+
+
+def test_a_body_at_the_cap_is_read_and_answered(client):
+    answer = client.post("/api/predict", data=b" " * MAX_BODY_BYTES, content_type="text/plain")
+    assert answer.status_code == 200
+    assert answer.data == ANSWER
 
 
 def test_it_imports_no_model_code():

@@ -44,6 +44,9 @@ def test_flask_default_serializes_requests_and_answers_securely(servers, tmp_pat
     assert security["loopback_only"] is True
     assert security["listening"] == [f"127.0.0.1:{running.port}"]
     assert security["cross_origin_websocket_refused"] is None
+    assert security["foreign_host_refused"] is True, security["evidence"]["foreign_host_refused"]
+    assert security["foreign_host_status"] == 400
+    assert "Host: evil.example -> 400" in security["evidence"]["debug_page_shown"]
     assert (tmp_path / "flask-default-security" / "csrf.txt").is_file()
 
 
@@ -61,6 +64,9 @@ def test_streamlit_overlaps_requests_and_refuses_a_foreign_websocket(servers, mo
     assert concurrency["max_in_flight"] == CLIENTS, concurrency["evidence"]
     assert security["cross_origin_websocket_refused"] is True, security["evidence"]
     assert "HTTP 403" in security["evidence"]["cross_origin_websocket_refused"]
+    # Its pages answer any Host; the app behind its websocket does not.
+    assert security["foreign_host_refused"] is True, security["evidence"]["foreign_host_refused"]
+    assert security["foreign_host_status"] == 403
     assert security["csrf_refused"] is None and security["reflected_input_escaped"] is None
     assert security["loopback_only"] is True
 
@@ -76,6 +82,8 @@ def test_django_sends_security_headers_and_refuses_tokenless_posts(servers, mode
     assert security["reflected_input_escaped"] is True, security["evidence"]
     assert security["debug_page_shown"] is False, security["evidence"]["debug_page_shown"]
     assert security["loopback_only"] is True
+    assert security["foreign_host_refused"] is True, security["evidence"]["foreign_host_refused"]
+    assert security["foreign_host_status"] == 400
 
 
 @pytest.mark.live

@@ -3,6 +3,7 @@
 import pytest
 import requests
 
+from bench.bad_inputs import FOREIGN_HOST_REQUESTS
 from bench.manifest import discover
 from bench.payloads import canonical_instances
 from bench.process import available_cores
@@ -49,7 +50,11 @@ def test_the_api_references_pass_every_check_with_the_recommended_workers(recomm
 
 def test_the_null_target_passes_only_its_own_checks(servers, model):
     results = verify(servers.get("null"), model)
-    assert [r.check for r in results] == ["health", "answers POST /api/predict with JSON"]
+    assert [r.check for r in results] == [
+        "health",
+        "answers POST /api/predict with JSON",
+        *(HOSTILE + case.name for case in FOREIGN_HOST_REQUESTS),  # as every deployment
+    ]
     assert not failures(results)
 
 

@@ -139,6 +139,27 @@ def test_a_run_with_nothing_but_run_json_still_gets_a_report(tmp_path):
     assert page.count('<tr class="claim"') == len(claims.load_registry().claims)
 
 
+@pytest.mark.parametrize("run_id", ["../escaped", "ABSOLUTE", "a/../../b", ".."])
+def test_a_run_id_that_is_not_a_plain_folder_name_is_refused(tmp_path, capsys, run_id):
+    """The report's folder is named after run.json's run_id: a crafted one must not write
+    outside the output folder."""
+    run_id = str(tmp_path / "escaped-absolute") if run_id == "ABSOLUTE" else run_id
+    run = tmp_path / "stored" / "r1"
+    run.mkdir(parents=True)
+    (run / "run.json").write_text(json.dumps({"run_id": run_id, "status": "complete"}))
+    out = tmp_path / "work" / "out"
+    assert main(["--run", str(run), "--out", str(out)]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("error: ") and "is not a folder name" in error
+    assert "Traceback" not in error and len(error.strip().splitlines()) == 1
+    assert not out.exists()
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == [
+        "stored",
+        "stored/r1",
+        "stored/r1/run.json",
+    ]
+
+
 def test_a_missing_run_is_a_clear_error(tmp_path, capsys):
     assert main(["--run", str(tmp_path / "nothing"), "--out", str(tmp_path)]) == 2
     assert "no stored run" in capsys.readouterr().err

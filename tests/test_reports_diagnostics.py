@@ -86,3 +86,17 @@ def test_the_security_probe_is_tabled_per_deployment():
     assert by_name["Streamlit"][csrf].text == "n/a"
     frame = table.columns.index("X-Frame-Options")
     assert by_name["Django"][frame].text != "-" and by_name["Flask"][frame].text == "-"
+
+
+def test_the_foreign_host_probe_and_each_deployments_host_check_are_tabled(tmp_path):
+    stored = inputs.load(FIXTURE)
+    stored.inspections["probes"]["flask"]["default"]["security"]["foreign_host_refused"] = True
+    stored.deployments["flask"]["host_check"] = "Flask's TRUSTED_HOSTS: 400"
+    security = tables.security_table(stored)
+    column = security.columns.index("Foreign Host refused (DNS rebinding)")
+    by_name = {row[0].text: row for row in security.rows}
+    assert by_name["Flask"][column].text == "yes"
+    configs = tables.configs_table(stored)
+    shown = {row[0].text: row[3].text for row in configs.rows}
+    assert shown["Flask"] == "Flask's TRUSTED_HOSTS: 400"
+    assert shown["Django"] == "-"  # a run stored before the field existed

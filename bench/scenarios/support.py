@@ -26,13 +26,23 @@ import gevent
 from locust import events
 from locust.runners import STATE_STOPPED, MasterRunner, WorkerRunner
 
+from bench.peer_auth import log_line_problem
 from bench.scenarios import (
     INCOMPLETE_LOG_EXIT_CODE,
     INTERACTIONS,
     PAYLOADS_ENV,
     REQUEST_LOG_ENV,
     WINDOW_ENV,
+    peers,
 )
+from bench.scenarios.peers import (
+    FIRST_INTERACTION_MESSAGE,
+    GUARD,
+    LAST_REPORT_KEY,
+    REQUEST_LOG_KEY,
+)
+
+peers.install()
 
 _offsets = random.Random(20220222)
 
@@ -68,10 +78,6 @@ def _pools() -> dict[str, list[dict[str, Any]]]:
 LOG_HEADER = "start,name,ms,ok,error"
 # A distributed run's log: the Locust index of the worker that sent each request (0, 1, ...).
 DISTRIBUTED_LOG_HEADER = LOG_HEADER + ",worker"
-# The keys a worker adds to its stats reports: its log lines since the last report, and whether
-# this is its last report (sent once its users have stopped, before it quits).
-REQUEST_LOG_KEY = "bench_request_log"
-LAST_REPORT_KEY = "bench_last_report"
 # How long a master waits for its workers' last reports after telling them to quit. Locust's own
 # quit waits half a second, which a worker stopping many users or far away can overrun.
 LAST_REPORTS_TIMEOUT_S = 10.0
@@ -100,7 +106,8 @@ _first_interaction_seen = False
 # The earliest first interaction known to the process that ends the run (the single process,
 # or a distributed run's master, which hears of each worker's first by this message).
 _first_interaction: float | None = None
-FIRST_INTERACTION_MESSAGE = "bench_first_interaction"
+# A worker's stats reports, numbered so that the master can refuse a replayed one.
+_reports_sent = 0
 
 
 @events.request.add_listener
@@ -116,7 +123,9 @@ def _stop_after_the_window(name: str, start_time: float = 0.0, **_: Any) -> None
     _first_interaction_seen = True
     runner = _environment.runner
     if isinstance(runner, WorkerRunner):
-        runner.send_message(FIRST_INTERACTION_MESSAGE, {"start": start_time})
+        runner.send_message(
+            FIRST_INTERACTION_MESSAGE, peers.first_interaction(runner.client_id, start_time)
+        )
     elif os.environ.get(WINDOW_ENV):
         _quit_after_the_window(runner, start_time)
 
@@ -182,20 +191,32 @@ def _log_request(
 
 @events.report_to_master.add_listener
 def _send_log_lines(data: dict[str, Any], **_: Any) -> None:
-    """A worker's side: its lines ride on the stats report Locust sends every few seconds."""
+    """A worker's side: its lines ride, signed, on the stats report Locust sends every few
+    seconds."""
+    global _reports_sent
     if _unsent is None:
         return
     data[REQUEST_LOG_KEY] = "".join(_unsent)
     _unsent.clear()
     # A worker told to quit stops its users, then sends one last report: nothing follows it.
     data[LAST_REPORT_KEY] = _environment.runner.state == STATE_STOPPED
+    _reports_sent += 1
+    peers.sign_report(data, _environment.runner.client_id, _reports_sent)
 
 
 @events.worker_report.add_listener
 def _append_log_lines(client_id: str, data: dict[str, Any], **_: Any) -> None:
-    """The master's side: each report's lines go to the one log, as they arrive."""
+    """The master's side: each report's lines go to the one log, as they arrive, once checked
+    (the master's guard has checked the report's signature) and given the index the master
+    knows the worker by."""
     if _log is not None:
-        _log.write(data.get(REQUEST_LOG_KEY, ""))
+        index = _environment.runner.get_worker_index(client_id)
+        for line in data.get(REQUEST_LOG_KEY, "").splitlines():
+            problem = log_line_problem(line)
+            if problem:
+                GUARD.refuse(client_id, "request-log line", problem)
+            else:
+                _log.write(f"{line.rsplit(',', 1)[0]},{index}\n")
     if data.get(LAST_REPORT_KEY):
         _last_reports.add(client_id)
 

@@ -15,8 +15,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from deployments.allowed_hosts import allowed_hosts, star_patterns
 from shared_model.model import load_model, predict
 from shared_model.openapi import OPENAPI_PATH, openapi_document
 from shared_model.schema import (
@@ -67,6 +69,12 @@ class SecurityHeaders:
 # FastAPI's own /docs, /redoc and generated /openapi.json are off: the one contract is
 # shared_model.openapi's document, served below as every deployment serves it.
 app = FastAPI(lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)
+# Added first, so it runs inside SecurityHeaders and its 400 gets the headers too. Its answer is
+# Starlette's plain-text "Invalid host header", not the contract's JSON. No www redirect: a
+# foreign Host must be refused, not sent elsewhere.
+app.add_middleware(
+    TrustedHostMiddleware, allowed_hosts=star_patterns(allowed_hosts()), www_redirect=False
+)
 app.add_middleware(SecurityHeaders)
 
 

@@ -6,10 +6,11 @@ it as --host (an explicit --host after it still wins) and hands every other opti
 CLI unchanged, which reads the worker count from $WEB_CONCURRENCY itself.
 """
 
-import os
 import sys
 
 from uvicorn.main import main
 
+from deployments.allowed_hosts import bind_address
+
 if __name__ == "__main__":
-    main(["--host", os.environ.get("BIND_HOST", "127.0.0.1"), *sys.argv[1:]])
+    main(["--host", bind_address(), *sys.argv[1:]])

@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 from wtforms import Field, FloatField, Form
 from wtforms.validators import InputRequired, ValidationError
 
+from deployments.allowed_hosts import allowed_hosts
 from shared_model.model import LoadedModel, load_model, predict
 from shared_model.openapi import OPENAPI_PATH, openapi_document
 from shared_model.schema import (
@@ -44,8 +45,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # One byte over the contract's limit: Werkzeug cuts a streamed (chunked) body at
     # MAX_CONTENT_LENGTH without an error, so the byte too many is what parse_json_body needs
     # to answer 413 rather than "malformed JSON". A declared Content-Length over it is a 413 too.
+    # TRUSTED_HOSTS: a request naming another host (DNS rebinding) is a 400 before routing.
     app.config.update(
-        SECRET_KEY=os.environ.get("FLASK_SECRET_KEY"), MAX_CONTENT_LENGTH=MAX_BODY_BYTES + 1
+        SECRET_KEY=os.environ.get("FLASK_SECRET_KEY"),
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES + 1,
+        TRUSTED_HOSTS=allowed_hosts(),
     )
     app.config.update(test_config or {})
     app.json.sort_keys = False  # keep the contract's key order, as Django REST framework does

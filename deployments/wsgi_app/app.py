@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
 
+from deployments.allowed_hosts import allowed_hosts, host_allowed
 from shared_model.model import load_model, predict
 from shared_model.openapi import OPENAPI_PATH, openapi_document
 from shared_model.schema import (
@@ -19,6 +20,7 @@ from shared_model.schema import (
     JSON_MEDIA_TYPE,
     MAX_BODY_BYTES,
     InputError,
+    error_body,
     http_error_body,
     parse_json_body,
     validate_request,
@@ -35,12 +37,14 @@ SECURITY_HEADERS = [
     ("X-Frame-Options", "DENY"),
     ("Referrer-Policy", "same-origin"),
 ]
+FOREIGN_HOST = error_body("bad_request", "the Host header names a host this server does not serve")
 
 
 def create_app() -> WSGIApp:
     """The WSGI callable, with the model loaded once (gunicorn calls this in each worker)."""
     model = load_model()
     document = openapi_document(model.metadata)
+    hosts = allowed_hosts()
 
     def health(environ: Environ) -> Any:
         return {"status": "ok", "model": model.summary}
@@ -62,6 +66,9 @@ def create_app() -> WSGIApp:
 
     def application(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         try:
+            # Before routing: a foreign Host (DNS rebinding) gets nothing but this refusal.
+            if not host_allowed(request_host(environ), hosts):
+                return respond(start_response, 400, FOREIGN_HOST, [])
             status, body, headers = dispatch(routes, environ)
         except Exception:  # an answer in the contract's shape, and the traceback in the log
             environ["wsgi.errors"].write(traceback.format_exc())
@@ -97,6 +104,11 @@ def respond(start_response: StartResponse, status: int, body: Any, headers: Head
         ],
     )
     return [data]
+
+
+def request_host(environ: Environ) -> str:
+    """The Host header, else the server's name (PEP 3333: a request without one)."""
+    return environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
 
 
 def media_type(content_type: str) -> str:

@@ -4,6 +4,7 @@ import os
 
 from django.core.exceptions import ImproperlyConfigured
 
+from deployments.allowed_hosts import allowed_hosts
 from shared_model.schema import MAX_BODY_BYTES
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
@@ -11,13 +12,16 @@ if not SECRET_KEY:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY is not set: CSRF tokens need a secret key")
 
 DEBUG = False
-ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
+ALLOWED_HOSTS = allowed_hosts()  # the same rule as every deployment's, from the environment
 
 INSTALLED_APPS = ["rest_framework", "predict"]
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so that its 400 passes back through the others and gets their security headers;
+    # none of them reads the Host before it runs.
+    "predict.middleware.host_check",
 ]
 # Django's own defaults, stated because the security probe reports them on every response.
 SECURE_CONTENT_TYPE_NOSNIFF = True

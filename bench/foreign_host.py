@@ -1,0 +1,86 @@
+"""The foreign-Host requests of the hostile-input suite, sent as a DNS-rebinding page sends them.
+
+Such a page points its own name at the server's address, so the server sees that name (with the
+server's port) as the Host, and, on a websocket, the page's own origin as the Origin: a
+same-origin request in all but the name. bench/verify.py requires every case to be refused;
+bench/probes.py records what the security probe's copy got.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import requests
+import websocket
+
+from bench.bad_inputs import FOREIGN_HOST, FOREIGN_HOST_WEBSOCKET, ForeignHostRequest
+from bench.streamlit_client import SUBPROTOCOLS
+
+
+@dataclass(frozen=True)
+class Refusal:
+    refused: bool | None  # None: the control failed, so the answer proves nothing
+    http_status: int | None
+    reason: str
+
+
+def is_refusal(status: int | None) -> bool:
+    """A 4xx: a redirect or a 2xx would be an answer, and a 5xx is a server error."""
+    return status is not None and 400 <= status < 500
+
+
+def foreign_host(port: int) -> str:
+    return f"{FOREIGN_HOST}:{port}"
+
+
+def http_refusal(base_url: str, port: int, case: ForeignHostRequest, timeout_s: float) -> Refusal:
+    """Send `case` with the foreign Host; refused when it got a 4xx."""
+    headers = {"Host": foreign_host(port)}
+    if case.content_type:
+        headers["Content-Type"] = case.content_type
+    # Not followed: a redirect (Starlette's to www., say) is an answer, not a refusal.
+    response = requests.request(
+        case.method, base_url + case.path, data=case.body, headers=headers, timeout=timeout_s,
+        allow_redirects=False,
+    )  # fmt: skip
+    status = response.status_code
+    try:
+        answered = f"answered {status} {response.json()['error']['code']}"
+    except (ValueError, KeyError, TypeError):
+        answered = f"answered {status}"
+    if is_refusal(status):
+        return Refusal(True, status, answered)
+    what = "server error" if status >= 500 else "not refused"
+    return Refusal(False, status, f"{what}: {answered} to Host {headers['Host']}: "
+                   f"{response.text[:160]!r}")  # fmt: skip
+
+
+def websocket_handshake(
+    url: str, origin: str, host: str | None = None, timeout_s: float = 10
+) -> tuple[int | None, str]:
+    """Open (and close) Streamlit's websocket: the handshake's HTTP status (101 when accepted,
+    None when nothing answered) and what happened, in words."""
+    try:
+        ws = websocket.create_connection(
+            url, subprotocols=SUBPROTOCOLS, origin=origin, host=host, timeout=timeout_s
+        )
+    except websocket.WebSocketBadStatusException as exc:
+        return exc.status_code, f"handshake refused with HTTP {exc.status_code}"
+    except (OSError, websocket.WebSocketException) as exc:
+        return None, f"handshake failed: {type(exc).__name__}: {exc}"
+    ws.close()
+    return 101, "accepted (101 Switching Protocols)"
+
+
+def websocket_refusal(base_url: str, port: int, timeout_s: float) -> Refusal:
+    """The rebinding page's handshake, Host and Origin both its own name: Streamlit lets a
+    same-origin handshake through, so only its Host check can refuse it. The same handshake
+    under the server's own name is the control."""
+    url = base_url.replace("http", "ws", 1) + FOREIGN_HOST_WEBSOCKET.path
+    own, own_note = websocket_handshake(url, base_url, timeout_s=timeout_s)
+    if own != 101:
+        return Refusal(None, own, f"the control handshake (own Host) failed: {own_note}")
+    host = foreign_host(port)
+    status, note = websocket_handshake(url, f"http://{host}", host=host, timeout_s=timeout_s)
+    shown = f"answered {status}: {note}" if status else note
+    return Refusal(is_refusal(status), status, f"{shown} (Host and Origin {host})")

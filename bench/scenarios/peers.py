@@ -1,0 +1,175 @@
+"""Locust's side of bench.peer_auth, installed in every Locust process the harness starts.
+
+A master passes a peer's message on to Locust only when the peer proved the run's secret with
+a signed hello, and only when a data message carries a valid signature; everything else is
+refused and recorded (REFUSALS_ENV), which makes the run INVALID. A master never sends its
+locustfile. A worker signs its hello, its stats reports and its first-interaction message.
+
+Locust has no hook before a worker's "client_ready" or around a master's message handling, so
+this wraps those two methods, in this process only.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+from locust.rpc import Message
+from locust.runners import STATE_INIT, MasterRunner, WorkerRunner
+
+from bench.peer_auth import (
+    HELLO,
+    LEVEL,
+    LEVEL_QUERY,
+    MAC_KEY,
+    REFUSALS_ENV,
+    SECRET_ENV,
+    SEQ_KEY,
+    SESSION_ENV,
+    scenario_digest,
+    sign,
+    signed_by,
+)
+
+FIRST_INTERACTION_MESSAGE = "bench_first_interaction"
+REQUEST_LOG_KEY = "bench_request_log"
+LAST_REPORT_KEY = "bench_last_report"
+# Sent by any peer, admitted or not: answered by the master without passing them on.
+_ANSWERED_HERE = frozenset({HELLO, LEVEL_QUERY, "locustfile"})
+
+
+def _secret() -> str:
+    return os.environ.get(SECRET_ENV, "")
+
+
+def _session() -> str:
+    return os.environ.get(SESSION_ENV, "")
+
+
+class Guard:
+    """The master's record of admitted workers, their report sequence and what it refused."""
+
+    def __init__(self) -> None:
+        self.admitted: set[str] = set()
+        self.last_seq: dict[str, int] = {}
+        self._recorded: set[tuple[str, str, str]] = set()
+
+    def refuse(self, peer: str, message: str, reason: str) -> None:
+        key = (peer, message, reason)
+        if key in self._recorded:  # a peer that retries (heartbeats) is recorded once
+            return
+        self._recorded.add(key)
+        logging.error("refused %s from %s: %s", message, peer, reason)
+        path = os.environ.get(REFUSALS_ENV)
+        if path:
+            entry = {"peer": peer[:120], "message": message[:60], "reason": reason}
+            with Path(path).open("a") as handle:
+                handle.write(json.dumps(entry) + "\n")
+
+    def admit(self, runner: MasterRunner, client_id: str, msg: Message) -> bool:
+        """True to pass the message on to Locust; answers or refuses it otherwise."""
+        if msg.node_id != client_id:
+            self.refuse(client_id, msg.type, f"claims to be {str(msg.node_id)[:60]!r}")
+            return False
+        if msg.type in _ANSWERED_HERE:
+            self._answer(runner, client_id, msg)
+            return False
+        if client_id not in self.admitted:
+            self.refuse(client_id, msg.type, "an unknown worker (no valid hello)")
+            if msg.type == "client_ready":  # a worker with a wrong secret: let it exit
+                runner.server.send_to_client(Message("quit", None, client_id))
+            return False
+        problem = self._data_problem(client_id, msg)
+        if problem:
+            self.refuse(client_id, msg.type, problem)
+            return False
+        return True
+
+    def _answer(self, runner: MasterRunner, client_id: str, msg: Message) -> None:
+        data = msg.data if isinstance(msg.data, dict) else {}
+        if msg.type == HELLO:
+            if _secret() and signed_by(_secret(), data.get(MAC_KEY), HELLO, _session(), client_id):
+                self.admitted.add(client_id)
+            else:
+                self.refuse(client_id, HELLO, "not signed with this run's secret and level")
+        elif msg.type == LEVEL_QUERY:
+            nonce = str(data.get("nonce", ""))
+            if not (_secret() and signed_by(_secret(), data.get(MAC_KEY), LEVEL_QUERY, nonce)):
+                self.refuse(client_id, LEVEL_QUERY, "not signed with this run's secret")
+                # Said, so that a worker handed the wrong secret stops rather than waits.
+                refusal = {"refused": "the worker's secret is not this run's"}
+                runner.server.send_to_client(Message(LEVEL, refusal, client_id))
+                return
+            runner.server.send_to_client(Message(LEVEL, _level(runner, nonce), client_id))
+        else:
+            self.refuse(client_id, msg.type, "this harness never sends its locustfile")
+            error = "this master sends no locustfile: run `python -m bench worker`"
+            runner.server.send_to_client(Message("locustfile", {"error": error}, client_id))
+
+    def _data_problem(self, client_id: str, msg: Message) -> str | None:
+        data = msg.data if isinstance(msg.data, dict) else {}
+        if msg.type == "stats":
+            seq = data.get(SEQ_KEY)
+            lines, last = data.get(REQUEST_LOG_KEY), data.get(LAST_REPORT_KEY)
+            if not isinstance(seq, int) or not isinstance(lines, str):
+                return "a stats report without its signed request log"
+            if not signed_by(
+                _secret(), data.get(MAC_KEY), "stats", _session(), client_id, seq, lines, last
+            ):
+                return "a stats report whose signature does not match"
+            if seq <= self.last_seq.get(client_id, -1):
+                return f"a replayed stats report (sequence {seq})"
+            self.last_seq[client_id] = seq
+        elif msg.type == FIRST_INTERACTION_MESSAGE:
+            start = data.get("start")
+            if not isinstance(start, float) or not math.isfinite(start):
+                return "a first interaction without a finite start time"
+            if not signed_by(_secret(), data.get(MAC_KEY), "first", _session(), client_id, start):
+                return "a first interaction whose signature does not match"
+        return None
+
+
+def _level(runner: MasterRunner, nonce: str) -> dict[str, Any]:
+    """Which scenario this master runs, or that it takes no more workers (a master that has
+    finished its level and is about to exit: the worker asks again, for the next one)."""
+    if runner.state != STATE_INIT:
+        return {"busy": str(runner.state), MAC_KEY: sign(_secret(), LEVEL, nonce, "busy")}
+    scenario = Path(runner.environment.parsed_locustfiles[0]).stem
+    digest = scenario_digest(scenario)
+    mac = sign(_secret(), LEVEL, nonce, scenario, digest, _session())
+    return {"scenario": scenario, "digest": digest, "session": _session(), MAC_KEY: mac}
+
+
+GUARD = Guard()
+
+
+def sign_report(data: dict[str, Any], client_id: str, seq: int) -> None:
+    """A worker's side: sign the log lines its stats report carries."""
+    data[SEQ_KEY] = seq
+    parts = (client_id, seq, data[REQUEST_LOG_KEY], data[LAST_REPORT_KEY])
+    data[MAC_KEY] = sign(_secret(), "stats", _session(), *parts)
+
+
+def first_interaction(client_id: str, start: float) -> dict[str, Any]:
+    return {"start": start, MAC_KEY: sign(_secret(), "first", _session(), client_id, start)}
+
+
+def install() -> None:
+    original_handle = MasterRunner.handle_message
+    original_connect = WorkerRunner.connect_to_master
+
+    def handle_message(self: MasterRunner, client_id: str, msg: Message) -> None:
+        if GUARD.admit(self, client_id, msg):
+            original_handle(self, client_id, msg)
+
+    def connect_to_master(self: WorkerRunner) -> None:
+        mac = sign(_secret(), HELLO, _session(), self.client_id)
+        self.client.send(Message(HELLO, {MAC_KEY: mac}, self.client_id))
+        original_connect(self)
+
+    MasterRunner.handle_message = handle_message  # type: ignore[method-assign]
+    WorkerRunner.connect_to_master = connect_to_master  # type: ignore[method-assign]
