@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         default=None,
         metavar="FILE",
-        help="the secret remote workers prove (default: $BENCH_WORKER_SECRET, else "
+        help="the secret remote workers prove (without it: $BENCH_WORKER_SECRET, else "
         f"{DEFAULT_SECRET_FILE}, created owner-only if absent); copy it to each worker host",
     )
     bench.add_argument(
@@ -234,7 +234,7 @@ def remote_worker_secret(args: argparse.Namespace) -> str | None:
     fresh one per level)."""
     if not args.remote_workers:
         return None
-    if os.environ.get(SECRET_ENV):
+    if args.worker_secret_file is None and os.environ.get(SECRET_ENV):
         say(f"remote workers prove the secret in ${SECRET_ENV}")
         return read_secret()
     path = ensure_secret_file(args.worker_secret_file)

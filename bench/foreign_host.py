@@ -34,25 +34,37 @@ def foreign_host(port: int) -> str:
 
 
 def http_refusal(base_url: str, port: int, case: ForeignHostRequest, timeout_s: float) -> Refusal:
-    """Send `case` with the foreign Host; refused when it got a 4xx."""
+    """Send `case` under the server's own name (the control), then with the foreign Host:
+    refused when the foreign Host got a 4xx the server's own name did not get. (A path the
+    server does not serve answers 404 whatever the Host: that alone is no Host check.)"""
+    control = _send(base_url, case, {}, timeout_s).status_code
     headers = {"Host": foreign_host(port)}
-    if case.content_type:
-        headers["Content-Type"] = case.content_type
-    # Not followed: a redirect (Starlette's to www., say) is an answer, not a refusal.
-    response = requests.request(
-        case.method, base_url + case.path, data=case.body, headers=headers, timeout=timeout_s,
-        allow_redirects=False,
-    )  # fmt: skip
+    response = _send(base_url, case, headers, timeout_s)
     status = response.status_code
     try:
         answered = f"answered {status} {response.json()['error']['code']}"
     except (ValueError, KeyError, TypeError):
         answered = f"answered {status}"
-    if is_refusal(status):
+    if control >= 500:
+        return Refusal(None, status, f"the control (own Host) got a server error {control}")
+    if is_refusal(status) and status != control:
         return Refusal(True, status, answered)
     what = "server error" if status >= 500 else "not refused"
-    return Refusal(False, status, f"{what}: {answered} to Host {headers['Host']}: "
+    same = " (the same as under the server's own name)" if status == control else ""
+    return Refusal(False, status, f"{what}: {answered}{same} to Host {headers['Host']}: "
                    f"{response.text[:160]!r}")  # fmt: skip
+
+
+def _send(
+    base_url: str, case: ForeignHostRequest, headers: dict[str, str], timeout_s: float
+) -> requests.Response:
+    if case.content_type:
+        headers = {**headers, "Content-Type": case.content_type}
+    # Not followed: a redirect (Starlette's to www., say) is an answer, not a refusal.
+    return requests.request(
+        case.method, base_url + case.path, data=case.body, headers=headers, timeout=timeout_s,
+        allow_redirects=False,
+    )  # fmt: skip
 
 
 def websocket_handshake(

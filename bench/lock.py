@@ -73,6 +73,8 @@ def open_lock_file(path: Path) -> int:
         problem = f"belongs to uid {info.st_uid}, not to you (uid {os.geteuid()})"
     elif not stat.S_ISREG(info.st_mode):
         problem = "is not a regular file"
+    elif info.st_nlink != 1:  # a hard link to another file of yours, which the lock would empty
+        problem = f"has {info.st_nlink} names (hard links)"
     if problem:
         os.close(fd)
         raise LockError(f"the bench lock {path} {problem}; refusing it: remove it")

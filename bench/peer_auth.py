@@ -30,7 +30,10 @@ SECRET_ENV = "BENCH_WORKER_SECRET"
 SESSION_ENV = "BENCH_WORKER_SESSION"
 # JSON lines, one per refused message (who, what, why), written by a distributed run's master.
 REFUSALS_ENV = "BENCH_REFUSALS_LOG"
-SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
+BENCH_DIR = Path(__file__).resolve().parent
+SCENARIO_DIR = BENCH_DIR / "scenarios"
+# The bench modules the locustfiles import (tests/test_peer_auth.py keeps this list whole).
+SCENARIO_IMPORTS = ("answers.py", "pages.py", "payloads.py", "peer_auth.py", "streamlit_client.py")
 DEFAULT_SECRET_FILE = (
     Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
     / "ml-deploy-bench"
@@ -45,6 +48,9 @@ KNOWN_SCENARIOS = frozenset(BATCH_SIZES) | frozenset(OPEN_LOOP_SCENARIOS.values(
 LOG_FIELDS = 6
 
 
+MIN_SECRET_CHARS = 32
+
+
 class SecretError(RuntimeError):
     """The shared secret is missing, unreadable or readable by others."""
 
@@ -54,10 +60,11 @@ def new_secret() -> str:
 
 
 def sign(secret: str, *parts: object) -> str:
-    """HMAC-SHA256 of the parts, each length-prefixed so that no two part lists collide."""
+    """HMAC-SHA256 of the parts, each tagged with its type and length-prefixed, so that no two
+    part lists collide (nor False and "False")."""
     message = b"".join(
         len(encoded).to_bytes(8, "big") + encoded
-        for encoded in (str(part).encode() for part in parts)
+        for encoded in (f"{type(part).__name__}:{part}".encode() for part in parts)
     )
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
@@ -67,10 +74,11 @@ def signed_by(secret: str, mac: object, *parts: object) -> bool:
 
 
 def scenario_digest(scenario: str) -> str:
-    """SHA-256 over the scenario package's code (every locustfile imports its shared parts), so
-    that a worker whose checkout differs anywhere in it is refused."""
+    """SHA-256 over the code a Locust worker runs: the scenario package (every locustfile
+    imports its shared parts) and the bench modules it imports, so that a worker whose checkout
+    differs anywhere in them is refused."""
     digest = hashlib.sha256()
-    for path in sorted(SCENARIO_DIR.glob("*.py")):
+    for path in sorted(SCENARIO_DIR.glob("*.py")) + [BENCH_DIR / name for name in SCENARIO_IMPORTS]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return f"{scenario}:{digest.hexdigest()}"
 
@@ -84,9 +92,13 @@ def scenario_file(scenario: str) -> Path:
 
 
 def read_secret(path: Path | None = None) -> str:
-    """The secret from BENCH_WORKER_SECRET, else from `path` (default DEFAULT_SECRET_FILE)."""
-    if os.environ.get(SECRET_ENV):
-        return os.environ[SECRET_ENV]
+    """The secret in `path` when one is given; else $BENCH_WORKER_SECRET, else the one in
+    DEFAULT_SECRET_FILE."""
+    if path is None and os.environ.get(SECRET_ENV):
+        secret = os.environ[SECRET_ENV].strip()
+        if len(secret) < MIN_SECRET_CHARS:
+            raise SecretError(f"${SECRET_ENV} holds fewer than {MIN_SECRET_CHARS} characters")
+        return secret
     path = path or DEFAULT_SECRET_FILE
     try:
         mode = path.stat().st_mode
@@ -98,8 +110,8 @@ def read_secret(path: Path | None = None) -> str:
         ) from None
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise SecretError(f"{path} is readable by other users: chmod 600 {path}")
-    if len(text) < 32:
-        raise SecretError(f"{path} holds no secret of at least 32 characters")
+    if len(text) < MIN_SECRET_CHARS:
+        raise SecretError(f"{path} holds no secret of at least {MIN_SECRET_CHARS} characters")
     return text
 
 
@@ -144,7 +156,8 @@ SEQ_KEY = "bench_seq"
 
 
 def read_refusals(path: Path | None) -> list[dict[str, str]]:
-    """The refusals a master recorded during one level (none when it wrote no file)."""
+    """What a master refused during one level (none when it wrote no file): each with its
+    kind, "refused" (a stranger or a bad message) or "stale" (a worker of another level)."""
     if path is None or not path.is_file():
         return []
     refusals = []
@@ -153,5 +166,6 @@ def read_refusals(path: Path | None) -> list[dict[str, str]]:
             entry = json.loads(line)
         except json.JSONDecodeError:
             entry = {"peer": "?", "message": "?", "reason": f"unreadable record {line[:80]!r}"}
-        refusals.append({k: str(entry.get(k, "?")) for k in ("peer", "message", "reason")})
+        kept = {k: str(entry.get(k, "?")) for k in ("peer", "message", "reason")}
+        refusals.append({**kept, "kind": str(entry.get("kind") or "refused")})
     return refusals

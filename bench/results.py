@@ -134,9 +134,16 @@ class RunIdError(ValueError):
 def check_run_id(run_id: object) -> str:
     """Return `run_id` if it matches RUN_ID and holds no "..", else raise RunIdError."""
     text = str(run_id)
-    if not isinstance(run_id, str) or not RUN_ID.fullmatch(text) or ".." in text:
+    # "latest" is the link to the newest run, in bench/results/ and in reports/output/.
+    if (
+        not isinstance(run_id, str)
+        or not RUN_ID.fullmatch(text)
+        or ".." in text
+        or text == "latest"
+    ):
         raise RunIdError(
-            f"run id {text!r} is not a folder name: it must match {RUN_ID.pattern} without '..'"
+            f"run id {text!r} is not a folder name: it must match {RUN_ID.pattern}, without "
+            "'..', and not be 'latest'"
         )
     return text
 
@@ -158,9 +165,9 @@ def atomic_write_text(path: Path, text: str) -> None:
     stops: a temp file of a unique name in the same folder, synced, then renamed over it."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        # mkstemp makes it 0600; the file it replaces was made under the umask, and so is this.
-        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "w") as handle:
+            # mkstemp makes it 0600; the file it replaces was made under the umask, so is this.
+            os.fchmod(handle.fileno(), 0o666 & ~_umask())
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())

@@ -632,11 +632,8 @@ def measure_level(
         return
     finally:
         kill_locust(locust)
-    refused = read_refusals(locust.refusals_log)
+        refused = record_refusals(run, locust.refusals_log, prefix.name)
     if refused:
-        run.info.setdefault("refused_peers", []).extend(
-            {**entry, "level": prefix.name} for entry in refused
-        )
         fail(f"the Locust master refused {len(refused)} peer message(s): {refused[0]['reason']}")
         return
     if code == INCOMPLETE_LOG_EXIT_CODE:
@@ -677,6 +674,21 @@ def measure_level(
         + (f"  failures {kinds}" if kinds else "")
         + ("  [load-generator bound]" if metrics["loadgen_bound"] else "")
     )
+
+
+def record_refusals(run: Run, path: Path | None, level: str) -> list[dict[str, str]]:
+    """What the level's master refused, kept in run.json (refused_peers, which make the run
+    INVALID; a worker of another level, told to quit, only as a note). Returns the refusals."""
+    entries = read_refusals(path)
+    run.info["notes"] += [
+        f"{level}: a worker left over from another level ({e['peer']}) was told to quit"
+        for e in entries
+        if e["kind"] == "stale"
+    ]
+    refused = [e for e in entries if e["kind"] != "stale"]
+    if refused:
+        run.info.setdefault("refused_peers", []).extend({**e, "level": level} for e in refused)
+    return refused
 
 
 def progress(run: Run, p: Pass, scenario: str, users: int, rep: int) -> None:

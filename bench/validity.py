@@ -62,8 +62,8 @@ def run_validity(rows: Iterable[Row], info: Mapping[str, Any]) -> dict[str, Any]
     if refused:
         peers = sorted({str(entry.get("peer", "?")) for entry in refused})
         reasons.append(
-            f"the Locust master refused {len(refused)} message(s) from unknown or "
-            f"unauthenticated peers ({', '.join(peers[:3])}): a stranger took part in the run"
+            f"the Locust master refused {len(refused)} unauthenticated or malformed peer "
+            f"message(s) ({', '.join(peers[:3])}): the levels they reached are not measured"
         )
     levels = _levels(rows)
     if not levels:

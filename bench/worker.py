@@ -13,9 +13,11 @@ on this host's own copy of that scenario, only if the digest of this checkout's 
 equals the master's. It never runs code the master sends. It waits for the worker to end with
 the level, waits for that master to be gone, and asks again for the next.
 
-Every message this worker sends its master is signed with the run's secret (the runner's secret
-file, copied here and given by --secret-file, or $BENCH_WORKER_SECRET): a master refuses and
-records every peer that cannot sign, and such a run is INVALID.
+Its hello, its stats reports (which carry its request-log lines) and its first-interaction
+message are signed with the run's secret (the runner's secret file, copied here and given by
+--secret-file, or $BENCH_WORKER_SECRET): a master refuses and records every peer that cannot
+sign, and such a run is INVALID. Locust's control messages (heartbeats, spawn orders) are not
+signed: run over an SSH tunnel (README), which also encrypts.
 
 The worker sends the lines of its per-request log to the master with its stats reports, so the
 runner's log holds this host's requests too (bench/scenarios/support.py). Its request bodies
@@ -79,9 +81,9 @@ PROBE_TIMEOUT_S = 2.0
 RETRY_INTERVAL_S = 0.5
 # While the master cannot be reached, say so once per this many seconds (not every retry).
 UNREACHABLE_NOTICE_S = 30.0
-# After a level, the master that ran it takes a moment to exit. A worker started meanwhile could
-# be handed that master's locustfile; waiting for it to go (bounded: the next master may already
-# listen on the same port) avoids that.
+# After a level, the master that ran it takes a moment to exit; it answers "busy" to a level
+# query meanwhile. Waiting for it to go (bounded: the next master may already listen on the same
+# port, and an SSH tunnel's end always accepts) saves asking it again and again.
 OLD_MASTER_EXIT_WAIT_S = 5.0
 # A Locust worker given SIGTERM shuts down (and tells its master); one still there is killed.
 STOP_GRACE_S = 5.0
@@ -110,7 +112,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument(
         "--secret-file", type=Path, metavar="FILE",
-        help=f"the runner's worker secret (default: ${SECRET_ENV}, else {DEFAULT_SECRET_FILE})",
+        help=f"the runner's worker secret (without it: ${SECRET_ENV}, else {DEFAULT_SECRET_FILE})",
     )  # fmt: skip
 
 

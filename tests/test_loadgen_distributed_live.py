@@ -18,6 +18,7 @@ import pytest
 from bench.collect import level_metrics, read_request_logs, recorded_window
 from bench.loadgen import LocustRun, kill_locust, start_locust, wait_locust
 from bench.payloads import write_payload_file
+from bench.peer_auth import read_refusals
 from bench.process import split_cores
 from bench.results import LEVEL_METRICS
 from bench.sampler import TreeSampler
@@ -118,6 +119,8 @@ def runs(model, servers, tmp_path_factory) -> dict[int, Measured]:
 
 def test_the_masters_one_log_holds_each_workers_share_of_the_interactions(runs):
     distributed = runs[2]
+    # Its own workers, hello to last report and quit, were never refused by their master.
+    assert read_refusals(distributed.run.refusals_log) == []
     assert distributed.run.request_logs == [distributed.out_dir / "level.requests.csv"]
     assert set(workers_of(distributed.run.request_log)) == {"0", "1"}  # Locust's worker indexes
     assert list(distributed.out_dir.glob("*.w*.requests.csv")) == []  # workers write none

@@ -23,7 +23,7 @@ from bench.collect import level_metrics, read_request_logs, recorded_window
 from bench.loadgen import LocustRun, free_port, kill_locust, start_locust, wait_locust
 from bench.manifest import project_pythonpath
 from bench.payloads import write_payload_file
-from bench.peer_auth import SECRET_ENV, new_secret
+from bench.peer_auth import SECRET_ENV, new_secret, read_refusals
 from bench.process import split_cores
 from bench.scenarios import INCOMPLETE_LOG_EXIT_CODE, INTERACTIONS
 from tests.live import alive, still_alive, wait_until
@@ -188,6 +188,7 @@ def test_the_window_is_measured_without_failures(remote):
     assert remote.metrics["interactions"] > 0
     assert remote.metrics["failures"] == 0
     assert remote.worker_exit_code == 0, remote.worker_output
+    assert read_refusals(remote.run.refusals_log) == []  # a local and a remote worker, admitted
     assert "level 1 ended" in remote.worker_output
 
 
@@ -247,6 +248,8 @@ def test_one_worker_command_serves_level_after_level(model, servers, tmp_path):
         stop_bench_worker(worker)
     output = (tmp_path / "bench-worker.log").read_text()
     assert exit_codes == [0, 0], output
+    # The same worker command at two masters on one port: neither refused anything of it.
+    assert [read_refusals(run.refusals_log) for run in runs] == [[], []]
     for run in runs:
         assert [r for r in read_request_logs(run.request_logs) if r.name in INTERACTIONS]
     assert "level 1 ended" in output and "level 2 ended" in output

@@ -82,3 +82,12 @@ def test_a_lock_path_that_is_not_a_file_is_refused(lock_at):
     lock_at.mkdir()
     with pytest.raises(LockError, match=str(lock_at)), exclusive(wait=False):
         pytest.fail("a folder was taken as the lock")
+
+
+def test_a_hard_link_in_place_of_the_lock_is_refused_and_its_target_untouched(tmp_path, lock_at):
+    victim = tmp_path / "precious"
+    victim.write_text("keep me")
+    os.link(victim, lock_at)
+    with pytest.raises(LockError, match="hard links"), exclusive(wait=False):
+        pytest.fail("the lock was taken through a hard link")
+    assert victim.read_text() == "keep me"

@@ -143,13 +143,20 @@ def test_a_peer_with_the_secret_still_cannot_forge_or_replay_a_report(level):
 
     bad_line = "1767225600.0,predict,nan,1,,0\n"
     try:
-        insider.send(HELLO, {MAC_KEY: sign(SECRET, HELLO, session, "insider")})
+        insider.send(HELLO, {"session": session, MAC_KEY: sign(SECRET, HELLO, session, "insider")})
         insider.send("stats", stats(FORGED, seq=1, mac=mac(1, "other lines")))
         insider.send("stats", stats(bad_line, seq=2, mac=mac(2, bad_line)))
         insider.send("stats", stats(bad_line, seq=2, mac=mac(2, bad_line)))  # the same again
-        refused = wait_until(lambda: at_least(3, run.refusals_log), 30, "three refusals")
+        # A worker of this run left over from another level: told to quit, noted as stale.
+        old = Stranger(port, "old-worker")
+        old.send(HELLO, {"session": "other", MAC_KEY: sign(SECRET, HELLO, "other", old.identity)})
+        refused = wait_until(lambda: at_least(4, run.refusals_log), 30, "four records")
+        old.close()
     finally:
         insider.close()
+    old = "old-worker"
+    assert {r["kind"] for r in refused if r["peer"] == old} == {"stale"}
+    refused = [r for r in refused if r["peer"] != old]
     reasons = " | ".join(r["reason"] for r in refused)
     assert "signature does not match" in reasons
     assert "finite" in reasons  # the line of a well-signed report is checked too
@@ -172,6 +179,12 @@ def test_the_level_runs_on_its_own_worker_and_logs_no_forged_line(model, servers
         stranger = Stranger(port, "intruder")
         stranger.send("client_ready", "2.47.0")
         stranger.send("stats", stats(FORGED))
+        # Frames that Locust cannot decode, or decodes to no message: the master's one
+        # receiving loop must survive them.
+        stranger.sock.send(b"\xc1")
+        stranger.sock.send(msgpack.dumps((1, None, "intruder")))
+        stranger.sock.send(msgpack.dumps((["stats"], {}, "intruder")))
+        stranger.sock.send(msgpack.dumps(("stats", {})))
         code = wait_locust(run, timeout_s=90)
     finally:
         kill_locust(run)
@@ -181,7 +194,8 @@ def test_the_level_runs_on_its_own_worker_and_logs_no_forged_line(model, servers
     assert code == 0
     assert [r for r in requests if r.name in INTERACTIONS]
     assert not [r for r in requests if r.ms == FORGED_MS]
-    assert read_refusals(run.refusals_log)  # recorded, so the runner marks the run INVALID
+    refused = read_refusals(run.refusals_log)  # recorded: the runner marks the run INVALID
+    assert {r["message"] for r in refused} >= {"client_ready", "stats", "frame", "1"}
 
 
 def bench_worker(port: int, secret: str, cwd: Path = PROJECT_ROOT) -> subprocess.CompletedProcess:

@@ -18,7 +18,7 @@ from bench.results import (
     write_json,
 )
 
-UNSAFE_IDS = ["../x", "/tmp/x", "a/../b", "..", ".hidden", "a..b", "", "x\n", "a b", "ä"]
+UNSAFE_IDS = ["../x", "/tmp/x", "a/../b", "..", ".hidden", "a..b", "", "x\n", "a b", "ä", "latest"]
 
 
 @pytest.mark.parametrize("run_id", UNSAFE_IDS)

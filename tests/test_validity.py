@@ -79,3 +79,13 @@ def test_the_null_target_may_saturate_the_load_generator():
     info = {**COMPLETE, "deployments": {"null": {"role": "calibration"}}}
     assert run_validity(rows, info)["verdict"] == "VALID"
     assert run_validity(rows, COMPLETE)["verdict"] == "INVALID"
+
+
+def test_a_run_whose_locust_master_refused_a_peer_is_invalid_and_names_it():
+    rows = level(1) + level(2) + level(3)
+    refused = [{"peer": "'intruder'", "message": "'stats'", "reason": "unsigned"}]
+    verdict = run_validity(rows, {**COMPLETE, "refused_peers": refused})
+    assert verdict["verdict"] == "INVALID"
+    assert [r for r in verdict["reasons"] if "unauthenticated" in r and "intruder" in r]
+    assert verdict["rules"]["no_refused_peers"] is True
+    assert run_validity(rows, {**COMPLETE, "refused_peers": []})["verdict"] == "VALID"

@@ -18,7 +18,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from locust.rpc import Message
+from locust.exception import RPCError, RPCReceiveError
+from locust.rpc import Message, zmqrpc
 from locust.runners import STATE_INIT, MasterRunner, WorkerRunner
 
 from bench.peer_auth import (
@@ -40,6 +41,11 @@ REQUEST_LOG_KEY = "bench_request_log"
 LAST_REPORT_KEY = "bench_last_report"
 # Sent by any peer, admitted or not: answered by the master without passing them on.
 _ANSWERED_HERE = frozenset({HELLO, LEVEL_QUERY, "locustfile"})
+# Refusals recorded per level: a stranger that varies its name cannot fill the disk.
+MAX_RECORDED = 100
+# A refusal, or a worker of this run left over from another level (it holds the secret; it is
+# told to quit, and noted, but the run is not spoiled by it).
+REFUSED, STALE = "refused", "stale"
 
 
 def _secret() -> str:
@@ -55,47 +61,63 @@ class Guard:
 
     def __init__(self) -> None:
         self.admitted: set[str] = set()
+        self.stale: set[str] = set()
         self.last_seq: dict[str, int] = {}
         self._recorded: set[tuple[str, str, str]] = set()
 
-    def refuse(self, peer: str, message: str, reason: str) -> None:
-        key = (peer, message, reason)
-        if key in self._recorded:  # a peer that retries (heartbeats) is recorded once
-            return
+    def refuse(self, peer: object, message: object, reason: str, kind: str = REFUSED) -> None:
+        key = (_shown(peer)[:120], _shown(message)[:60], _shown(reason))
+        if key in self._recorded or len(self._recorded) > MAX_RECORDED:
+            return  # a peer that retries (heartbeats) is recorded once
         self._recorded.add(key)
-        logging.error("refused %s from %s: %s", message, peer, reason)
+        if len(self._recorded) > MAX_RECORDED:
+            key = (key[0], key[1], f"more than {MAX_RECORDED} refusals: the rest not recorded")
+        logging.error("%s %s from %s: %s", kind, key[1], key[0], key[2])
         path = os.environ.get(REFUSALS_ENV)
         if path:
-            entry = {"peer": peer[:120], "message": message[:60], "reason": reason}
+            entry = {"peer": key[0], "message": key[1], "reason": key[2], "kind": kind}
             with Path(path).open("a") as handle:
                 handle.write(json.dumps(entry) + "\n")
 
     def admit(self, runner: MasterRunner, client_id: str, msg: Message) -> bool:
         """True to pass the message on to Locust; answers or refuses it otherwise."""
+        if not isinstance(msg.type, str) or not isinstance(msg.node_id, str):
+            self.refuse(client_id, msg.type, "a message without a type or sender name")
+            return False
         if msg.node_id != client_id:
-            self.refuse(client_id, msg.type, f"claims to be {str(msg.node_id)[:60]!r}")
+            self.refuse(client_id, msg.type, f"claims to be {_shown(msg.node_id)[:60]!r}")
             return False
         if msg.type in _ANSWERED_HERE:
             self._answer(runner, client_id, msg)
             return False
         if client_id not in self.admitted:
-            self.refuse(client_id, msg.type, "an unknown worker (no valid hello)")
-            if msg.type == "client_ready":  # a worker with a wrong secret: let it exit
-                runner.server.send_to_client(Message("quit", None, client_id))
+            if client_id not in self.stale:
+                self.refuse(client_id, msg.type, "an unknown worker (no valid hello)")
+            # Told to leave, whatever it sent: a worker with a wrong secret or from another
+            # level then exits rather than retries.
+            runner.server.send_to_client(Message("quit", None, client_id))
             return False
         problem = self._data_problem(client_id, msg)
         if problem:
             self.refuse(client_id, msg.type, problem)
             return False
+        if msg.type == "quit":  # its name is free again: whoever takes it must say hello
+            self.admitted.discard(client_id)
         return True
 
     def _answer(self, runner: MasterRunner, client_id: str, msg: Message) -> None:
         data = msg.data if isinstance(msg.data, dict) else {}
         if msg.type == HELLO:
-            if _secret() and signed_by(_secret(), data.get(MAC_KEY), HELLO, _session(), client_id):
-                self.admitted.add(client_id)
+            session = str(data.get("session", ""))
+            if not (
+                _secret() and signed_by(_secret(), data.get(MAC_KEY), HELLO, session, client_id)
+            ):
+                self.refuse(client_id, HELLO, "not signed with this run's secret")
+            elif session != _session():
+                self.stale.add(client_id)
+                self.refuse(client_id, HELLO, "a worker of another level", kind=STALE)
             else:
-                self.refuse(client_id, HELLO, "not signed with this run's secret and level")
+                self.admitted.add(client_id)
         elif msg.type == LEVEL_QUERY:
             nonce = str(data.get("nonce", ""))
             if not (_secret() and signed_by(_secret(), data.get(MAC_KEY), LEVEL_QUERY, nonce)):
@@ -115,7 +137,7 @@ class Guard:
         if msg.type == "stats":
             seq = data.get(SEQ_KEY)
             lines, last = data.get(REQUEST_LOG_KEY), data.get(LAST_REPORT_KEY)
-            if not isinstance(seq, int) or not isinstance(lines, str):
+            if not isinstance(seq, int) or not isinstance(lines, str) or not isinstance(last, bool):
                 return "a stats report without its signed request log"
             if not signed_by(
                 _secret(), data.get(MAC_KEY), "stats", _session(), client_id, seq, lines, last
@@ -144,6 +166,11 @@ def _level(runner: MasterRunner, nonce: str) -> dict[str, Any]:
     return {"scenario": scenario, "digest": digest, "session": _session(), MAC_KEY: mac}
 
 
+def _shown(value: object) -> str:
+    """A name a stranger chose, as it may reach a terminal and the report: printable ASCII."""
+    return "".join(c if c.isascii() and c.isprintable() else "?" for c in str(value))
+
+
 GUARD = Guard()
 
 
@@ -162,14 +189,35 @@ def install() -> None:
     original_handle = MasterRunner.handle_message
     original_connect = WorkerRunner.connect_to_master
 
-    def handle_message(self: MasterRunner, client_id: str, msg: Message) -> None:
-        if GUARD.admit(self, client_id, msg):
+    original_recv = zmqrpc.Server.recv_from_client
+
+    def guarded_handle(self: MasterRunner, client_id: str, msg: Message) -> None:
+        # The master's one receiving loop calls this unguarded: whatever a stranger's message
+        # breaks here must not end the loop (and with it the level).
+        try:
+            admitted = GUARD.admit(self, client_id, msg)
+        except Exception as exc:
+            GUARD.refuse(client_id, getattr(msg, "type", "?"), f"unreadable: {exc!r}"[:200])
+            return
+        if admitted:
             original_handle(self, client_id, msg)
+
+    def guarded_recv(self: zmqrpc.Server) -> tuple[str, Message]:
+        # Locust turns only some undecodable frames into RPCReceiveError; any other error
+        # would end the receiving loop.
+        try:
+            return original_recv(self)
+        except RPCError:
+            raise
+        except Exception as exc:
+            GUARD.refuse("?", "frame", f"undecodable: {type(exc).__name__}")
+            raise RPCReceiveError("undecodable message") from exc
 
     def connect_to_master(self: WorkerRunner) -> None:
         mac = sign(_secret(), HELLO, _session(), self.client_id)
-        self.client.send(Message(HELLO, {MAC_KEY: mac}, self.client_id))
+        self.client.send(Message(HELLO, {"session": _session(), MAC_KEY: mac}, self.client_id))
         original_connect(self)
 
-    MasterRunner.handle_message = handle_message  # type: ignore[method-assign]
+    MasterRunner.handle_message = guarded_handle  # type: ignore[method-assign]
     WorkerRunner.connect_to_master = connect_to_master  # type: ignore[method-assign]
+    zmqrpc.Server.recv_from_client = guarded_recv  # type: ignore[method-assign]

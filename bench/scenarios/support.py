@@ -174,7 +174,8 @@ def _quit_workers_and_await_their_last_reports(runner: MasterRunner) -> None:
 
 def _request_line(name: str, response_time: float, exception: Any, start_time: float) -> str:
     error = "" if exception is None else type(exception).__name__ + ": " + str(exception)[:80]
-    error = error.replace(",", ";").replace("\n", " ")
+    # One CSV field on one line, whatever the exception said (a master splits at newlines).
+    error = "".join(c if c.isprintable() else " " for c in error).replace(",", ";")
     return f"{start_time:.6f},{name},{response_time:.3f},{int(exception is None)},{error}"
 
 
@@ -211,7 +212,7 @@ def _append_log_lines(client_id: str, data: dict[str, Any], **_: Any) -> None:
     knows the worker by."""
     if _log is not None:
         index = _environment.runner.get_worker_index(client_id)
-        for line in data.get(REQUEST_LOG_KEY, "").splitlines():
+        for line in filter(None, data.get(REQUEST_LOG_KEY, "").split("\n")):
             problem = log_line_problem(line)
             if problem:
                 GUARD.refuse(client_id, "request-log line", problem)
