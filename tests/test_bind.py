@@ -13,21 +13,10 @@ import bench.runner
 from bench import bind as binding
 from bench.bind import Bind, current, ignored_inherited, parse_address, parse_allowed_hosts
 from bench.manifest import discover, select
-from bench.plan import Plan
 from bench.process import server_env, start, stop, wait_healthy
 from tests.live import STARTUP_TIMEOUT_S, free_port
+from tests.plans import TINY
 
-TINY = Plan(
-    "test",
-    levels=(2,),
-    window_s=1,
-    warmup_s=0.5,
-    repetitions=1,
-    cold_starts=0,
-    configs=("default",),
-    probe_all_configs=False,
-    tampered_model_probe=False,
-)
 INHERITED = {"BIND_HOST": "0.0.0.0", "ALLOWED_HOSTS": "*", "HOME": "/home/someone"}
 
 

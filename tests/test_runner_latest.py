@@ -12,7 +12,7 @@ import bench.runner
 from bench.manifest import discover, select
 from bench.results import new_run_dir, point_latest
 from bench.runner import Run, _run, run_info
-from tests.test_bind import TINY
+from tests.plans import TINY
 
 
 @pytest.fixture

@@ -17,25 +17,15 @@ import bench.lock
 import bench.runner
 from bench.floor import measure_floor
 from bench.manifest import discover, select
-from bench.plan import ModelVariants, Plan, Scaling, SloSearch
+from bench.plan import ModelVariants, Scaling, SloSearch
 from bench.process import available_cores
 from bench.results import FLOOR, LEVEL_METRICS, OPEN_LOOP, SLO, read_rows
 from bench.runner import run_benchmark
 from tests.live import STARTUP_TIMEOUT_S, free_port
+from tests.plans import TINY
 
 pytestmark = pytest.mark.live
 
-TINY = Plan(
-    "test",
-    levels=(2,),
-    window_s=1,
-    warmup_s=0.5,
-    repetitions=1,
-    cold_starts=0,
-    configs=("default",),
-    probe_all_configs=False,
-    tampered_model_probe=False,
-)
 EVERYTHING = dataclasses.replace(
     TINY,
     cold_starts=1,
