@@ -148,6 +148,11 @@ def main(argv: list[str] | None = None) -> int:
                 parser.error("--remote-workers needs --target: a deployment other hosts can reach")
             if args.master_bind and not args.remote_workers:
                 parser.error("--master-bind is for --remote-workers: local workers use loopback")
+            if args.master_bind not in (None, "127.0.0.1", "localhost"):
+                say(
+                    f"warning: the Locust master listens on {args.master_bind}: its control "
+                    "messages are not signed or encrypted; an SSH tunnel is safer (README)"
+                )
             return run(args, only)
         if args.command == "crosscheck":
             return crosscheck.run(args, deployments)
