@@ -18,10 +18,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-LOOPBACK = "127.0.0.1"
+from deployments.allowed_hosts import ALLOWED_HOSTS_ENV, BIND_ENV
+from deployments.allowed_hosts import DEFAULT_BIND as LOOPBACK
+
 WILDCARD = "0.0.0.0"
-BIND_ENV = "BIND_HOST"
-ALLOWED_HOSTS_ENV = "ALLOWED_HOSTS"
 # A host name or an IP literal as a Host header carries it; a leading dot is Django's
 # "this domain and its subdomains". No wildcard: "*" would switch the check off.
 _HOST_NAME = re.compile(r"\.?[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]")

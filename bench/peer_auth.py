@@ -24,7 +24,7 @@ import secrets
 import stat
 from pathlib import Path
 
-from bench.scenarios import BATCH_SIZES, INTERACTIONS, LATE_SEND, OPEN_LOOP_SCENARIOS
+from bench.scenarios import BATCH_SIZES, OPEN_LOOP_SCENARIOS, REQUEST_NAMES
 
 SECRET_ENV = "BENCH_WORKER_SECRET"
 SESSION_ENV = "BENCH_WORKER_SESSION"
@@ -39,9 +39,6 @@ DEFAULT_SECRET_FILE = (
     / "ml-deploy-bench"
     / "worker-secret"
 )
-# Request names a scenario logs beside its interactions (set-up steps and late sends).
-SETUP_NAMES = frozenset({"page load", "connect", LATE_SEND})
-KNOWN_NAMES = INTERACTIONS | SETUP_NAMES
 # The locustfiles a master may name: the closed-loop scenarios and their open-loop forms.
 KNOWN_SCENARIOS = frozenset(BATCH_SIZES) | frozenset(OPEN_LOOP_SCENARIOS.values())
 # start,name,ms,ok,error,worker
@@ -139,7 +136,7 @@ def log_line_problem(line: str) -> str | None:
         return "a start or duration that is not a number"
     if not all(math.isfinite(n) for n in numbers) or numbers[1] < 0:
         return "a start or duration that is not a finite, non-negative number"
-    if name not in KNOWN_NAMES:
+    if name not in REQUEST_NAMES:
         return f"an unknown request name {name[:40]!r}"
     if ok not in ("0", "1") or not worker.isdigit():
         return "an ok flag or worker index out of range"

@@ -147,12 +147,12 @@ def run(args: argparse.Namespace, deployments: list[Deployment]) -> int:
             f"{','.join(map(str, cores))}, answers of model {model.metadata['name']}; "
             "Ctrl-C stops it"
         )
-        host = Host(args.master, args.master_port, secret, Path(folder))
+        host = Master(args.master, args.master_port, secret, Path(folder))
         return serve_levels(host, payload_file, cores, args.once)
 
 
 @dataclass(frozen=True)
-class Host:
+class Master:
     """The master this worker serves, the secret it proves, and its private temp folder."""
 
     host: str
@@ -168,7 +168,7 @@ class Level:
     session: str
 
 
-def serve_levels(master: Host, payload_file: Path, cores: Sequence[int], once: bool) -> int:
+def serve_levels(master: Master, payload_file: Path, cores: Sequence[int], once: bool) -> int:
     """One Locust worker per level, for ever (or for one level: its outcome as exit code)."""
     level = 0
     while True:
@@ -193,7 +193,7 @@ def serve_levels(master: Host, payload_file: Path, cores: Sequence[int], once: b
         wait_until_gone(master.host, master.port, OLD_MASTER_EXIT_WAIT_S)
 
 
-def ask_level(master: Host, timeout_s: float = PROBE_TIMEOUT_S) -> Level | None:
+def ask_level(master: Master, timeout_s: float = PROBE_TIMEOUT_S) -> Level | None:
     """The scenario the master runs, asked over its own port in Locust's message format (without
     importing locust, which would patch this process with gevent); None while it takes no
     worker. Raises SecretError when the master refuses this worker's secret."""
@@ -278,7 +278,9 @@ def unreachable(host: str, port: int) -> str | None:
         return exc.strerror or str(exc) or type(exc).__name__
 
 
-def run_locust_worker(master: Host, level: Level, payload_file: Path, cores: Sequence[int]) -> int:
+def run_locust_worker(
+    master: Master, level: Level, payload_file: Path, cores: Sequence[int]
+) -> int:
     """One Locust worker on this checkout's locustfile, for one level: its exit code once its
     master has quit."""
     env = {

@@ -23,6 +23,7 @@ from bench.peer_auth import (
     sign,
     signed_by,
 )
+from bench.scenarios import REQUEST_NAMES
 from bench.worker import Level, code_mismatch
 
 SECRET = "s" * 64
@@ -154,3 +155,13 @@ def test_refusals_are_read_back_even_from_a_damaged_record(tmp_path):
     }
     assert "unreadable record" in refusals[1]["reason"]
     assert read_refusals(tmp_path / "none") == [] and read_refusals(None) == []
+
+
+def test_every_request_name_a_scenario_logs_is_one_a_master_accepts():
+    """A name missing from REQUEST_NAMES would get every such line of a distributed run
+    refused, and the run marked INVALID."""
+    logged = set()
+    for path in peer_auth.SCENARIO_DIR.glob("*.py"):
+        logged |= set(re.findall(r'name="([^"]+)"', path.read_text()))
+        logged |= set(re.findall(r'self\.measure\("([^"]+)"', path.read_text()))
+    assert logged and logged <= REQUEST_NAMES

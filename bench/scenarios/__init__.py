@@ -20,6 +20,7 @@ CHECK_ANSWERS_ENV = "BENCH_CHECK_ANSWERS"
 BATCH_SIZES = {"api_single": 1, "api_batch": 100, "form": 1, "ui_session": 1}
 # The request names that are one user interaction; others ("page load", "connect") are set-up.
 INTERACTIONS = frozenset({"predict", "submit", "rerun"})
+SET_UP = frozenset({"page load", "connect"})
 
 # Open-loop scenarios (bench/scenarios/open_loop.py): the arrival rate of the whole load
 # generator, in requests per second, and how arrivals are spaced (ARRIVAL_KINDS).
@@ -31,3 +32,5 @@ OPEN_LOOP_SCENARIOS = {"api_single": "api_single_open", "ui_session": "ui_sessio
 # Logged by open-loop scenarios for a request sent later than it was due (not an interaction:
 # its ms is how late it was sent); the request itself is logged under its interaction's name.
 LATE_SEND = "late send"
+# Every name a scenario logs (a distributed run's master refuses a log line with another).
+REQUEST_NAMES = INTERACTIONS | SET_UP | {LATE_SEND}
