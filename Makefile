@@ -3,6 +3,8 @@
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
+# The February 2022 stack (stacks/2022): its own lock and environment, for its servers only.
+VENV_2022 := .venv-2022
 UV := python3 -m uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_LINK_MODE := copy
@@ -19,11 +21,16 @@ APT_INSTALL = if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 
 .PHONY: setup browser wrk test lint verify bench bench-quick crosscheck report serve clean
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed $(VENV_2022)/.installed
 
 $(VENV)/.installed: pyproject.toml uv.lock Makefile
 	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	$(UV) sync --locked --python python3
+	@touch $@
+
+$(VENV_2022)/.installed: stacks/2022/pyproject.toml stacks/2022/uv.lock Makefile
+	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	UV_PROJECT_ENVIRONMENT=$(CURDIR)/$(VENV_2022) $(UV) sync --locked --project stacks/2022 --python python3
 	@touch $@
 
 # Debian's chromium, for the browser tests (Playwright cannot download a browser here).
@@ -72,4 +79,4 @@ serve: setup
 	$(PY) -m bench serve $(NAME)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(VENV_2022) .pytest_cache .ruff_cache

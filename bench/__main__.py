@@ -217,6 +217,8 @@ def serve_one(
 
 def run(args: argparse.Namespace, deployments: list[Deployment]) -> int:
     plan = load_plan(args.profile, args.plan)
+    if not args.only:  # a stack the plan does not name is measured only when asked for
+        deployments = [d for d in deployments if plan.measures(d)]
     _, status = run_benchmark(
         plan,
         deployments,

@@ -220,7 +220,8 @@ FOREIGN_HOST_REQUESTS = [
     ),
 ]
 # Streamlit answers its pages and health path whatever the Host (they hold no data); the app
-# itself is reached only through this handshake.
+# itself is reached only through this handshake. The path is 1.67's: the check opens the
+# websocket where the server at hand has it (1.6: /stream), bench/streamlit_client.open_stream.
 FOREIGN_HOST_WEBSOCKET = ForeignHostRequest(
     "foreign Host on the websocket handshake", "GET", "/_stcore/stream", websocket=True
 )

@@ -7,12 +7,12 @@ import importlib.util
 import os
 import platform
 import subprocess
-from importlib.metadata import distributions
 from typing import Any
 
 import psutil
 
 from bench import PROJECT_ROOT
+from bench.stacks import today
 
 
 def cpu_model() -> str:
@@ -54,7 +54,7 @@ BYTECODE_WARNING = (
 
 
 def packages() -> dict[str, str]:
-    return dict(sorted((d.metadata["Name"].lower(), d.version) for d in distributions()))
+    return today().packages()
 
 
 def git_state() -> dict[str, Any]:

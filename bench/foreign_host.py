@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import requests
 import websocket
 
-from bench.bad_inputs import FOREIGN_HOST, FOREIGN_HOST_WEBSOCKET, ForeignHostRequest
-from bench.streamlit_client import SUBPROTOCOLS
+from bench.bad_inputs import FOREIGN_HOST, ForeignHostRequest
+from bench.streamlit_client import HandshakeRefused, open_stream
 
 
 @dataclass(frozen=True)
@@ -68,31 +68,30 @@ def _send(
 
 
 def websocket_handshake(
-    url: str, origin: str, host: str | None = None, timeout_s: float = 10
+    base_url: str, origin: str, host: str | None = None, timeout_s: float = 10
 ) -> tuple[int | None, str]:
-    """Open (and close) Streamlit's websocket: the handshake's HTTP status (101 when accepted,
-    None when nothing answered) and what happened, in words."""
+    """Open (and close) the websocket of the Streamlit at base_url, on the path and with the
+    subprotocols of the Streamlit it is (bench/streamlit_client.py): the handshake's HTTP status
+    (101 when accepted, None when nothing answered) and what happened, in words."""
     try:
-        ws = websocket.create_connection(
-            url, subprotocols=SUBPROTOCOLS, origin=origin, host=host, timeout=timeout_s
-        )
-    except websocket.WebSocketBadStatusException as exc:
-        return exc.status_code, f"handshake refused with HTTP {exc.status_code}"
+        ws, protocol = open_stream(base_url, origin=origin, host=host, timeout_s=timeout_s)
+    except HandshakeRefused as exc:
+        path = exc.protocol.path
+        return exc.status_code, f"handshake on {path} refused with HTTP {exc.status_code}"
     except (OSError, websocket.WebSocketException) as exc:
         return None, f"handshake failed: {type(exc).__name__}: {exc}"
     ws.close()
-    return 101, "accepted (101 Switching Protocols)"
+    return 101, f"accepted (101 Switching Protocols) on {protocol.path}"
 
 
 def websocket_refusal(base_url: str, port: int, timeout_s: float) -> Refusal:
     """The rebinding page's handshake, Host and Origin both its own name: Streamlit lets a
     same-origin handshake through, so only its Host check can refuse it. The same handshake
     under the server's own name is the control."""
-    url = base_url.replace("http", "ws", 1) + FOREIGN_HOST_WEBSOCKET.path
-    own, own_note = websocket_handshake(url, base_url, timeout_s=timeout_s)
+    own, own_note = websocket_handshake(base_url, base_url, timeout_s=timeout_s)
     if own != 101:
         return Refusal(None, own, f"the control handshake (own Host) failed: {own_note}")
     host = foreign_host(port)
-    status, note = websocket_handshake(url, f"http://{host}", host=host, timeout_s=timeout_s)
+    status, note = websocket_handshake(base_url, f"http://{host}", host=host, timeout_s=timeout_s)
     shown = f"answered {status}: {note}" if status else note
     return Refusal(is_refusal(status), status, f"{shown} (Host and Origin {host})")

@@ -41,6 +41,7 @@ import contextlib
 import glob
 import importlib.metadata as metadata
 import importlib.util
+import json
 import os
 import re
 import secrets
@@ -54,7 +55,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import pygount
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
@@ -678,8 +678,9 @@ def _worker_interface(worker_class: str) -> tuple[str | None, str]:
 
 
 def _streamlit_stack() -> dict[str, Any]:
-    """Which server the installed Streamlit starts: read its server modules' imports."""
-    server_py = module_file("streamlit.web.server.server")
+    """Which server the installed Streamlit starts: read its server modules' imports (the
+    module moved under streamlit.web in 1.12; the 2022 stack's 1.6 has it at streamlit.server)."""
+    server_py = module_file("streamlit.web.server.server") or module_file("streamlit.server.server")
     server_imports = sorted(
         m for m in (imported_modules(server_py) if server_py else ()) if ".server" in m
     )
@@ -694,12 +695,21 @@ def _streamlit_stack() -> dict[str, Any]:
     versions = {name: installed(name) for name in ("streamlit", "starlette", "uvicorn", "tornado")}
     shown = {k: v.version if v else "not installed" for k, v in versions.items()}
     asgi = uses_starlette and runs_uvicorn
+    # Before Starlette, Streamlit's server module built a tornado.web.Application and served it
+    # with Tornado's own HTTP server.
+    on_tornado = bool(
+        not asgi
+        and server_py
+        and "tornado.web" in imported_modules(server_py)
+        and "tornado.web.Application(" in server_py.read_text(errors="replace")
+    )
     uvicorn_note = "imports uvicorn and builds uvicorn.Server" if runs_uvicorn else "no uvicorn"
+    if on_tornado:
+        uvicorn_note += f"; {_relative(server_py)} builds tornado.web.Application"
+    server = f"uvicorn {shown['uvicorn']} + starlette {shown['starlette']}" if asgi else "unknown"
     return {
-        "interface": "ASGI" if asgi else None,
-        "server": f"uvicorn {shown['uvicorn']} + starlette {shown['starlette']}"
-        if asgi
-        else "unknown",
+        "interface": "ASGI" if asgi else "Tornado" if on_tornado else None,
+        "server": f"tornado {shown['tornado']}" if on_tornado else server,
         "tornado_used": bool(tornado_imports),
         "versions": shown,
         "evidence": (
@@ -780,9 +790,17 @@ def code_size(deployment: Deployment) -> dict[str, float]:
             text = path.read_text(errors="replace")
             counts[kind] += sum(1 for line in text.splitlines() if line.strip())
         else:
-            analysis = pygount.SourceAnalysis.from_file(str(path), deployment.name)
+            analysis = _pygount().SourceAnalysis.from_file(str(path), deployment.name)
             counts[kind] += analysis.source_count
     return counts
+
+
+def _pygount() -> Any:
+    # Imported when code is counted, which happens in today's environment only: another stack's
+    # interpreter runs inspect_package() (which does not count code) and lacks pygount.
+    import pygount
+
+    return pygount
 
 
 def _file_kind(path: Path) -> str:
@@ -852,8 +870,40 @@ def _not_installed(deployment: Deployment) -> dict[str, Any]:
 
 
 def inspect_packages(deployments: list[Deployment]) -> dict[str, dict]:
-    """inspect_package() for every deployment, keyed by deployment name."""
-    return {d.name: inspect_package(d) for d in deployments}
+    """inspect_package() for every deployment, keyed by deployment name: a deployment served from
+    another stack is inspected by that stack's interpreter, so that what is read (metadata,
+    source, command-line tools, the framework's own checks) is that stack's installed packages."""
+    return {
+        d.name: inspect_package(d) if d.stack.environment is None else _inspect_on_stack(d)
+        for d in deployments
+    }
+
+
+def _inspect_on_stack(deployment: Deployment) -> dict[str, Any]:
+    deployment.stack.check_installed()
+    env = {**os.environ, "PYTHONPATH": project_pythonpath()}
+    argv = [deployment.stack.python, "-m", "bench.inspect", deployment.name]
+    try:
+        answer = subprocess.run(
+            argv, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise RuntimeError(f"inspecting {deployment.name} took over {exc.timeout} s") from exc
+    if answer.returncode != 0:
+        raise RuntimeError(
+            f"inspecting {deployment.name} in {deployment.stack.python} failed "
+            f"(exit {answer.returncode}): {answer.stderr.strip()[-2000:]}"
+        )
+    return json.loads(answer.stdout)
+
+
+def _inspect_main(argv: list[str]) -> int:
+    """`python -m bench.inspect NAME`: inspect_package() of one deployment, as JSON."""
+    from bench.manifest import discover, select
+
+    [deployment] = select(discover(), argv)
+    print(json.dumps(inspect_package(deployment)))
+    return 0
 
 
 def build_inspections(
@@ -887,3 +937,7 @@ def build_inspections(
         "probes": merged,
         "snippets": compiled_snippets(),
     }
+
+
+if __name__ == "__main__":
+    sys.exit(_inspect_main(sys.argv[1:]))

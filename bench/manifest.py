@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from bench import DEPLOYMENTS_DIR
+from bench.stacks import TODAY, Stack, StackError, discover_stacks, today
 
 MANIFEST_NAME = "deployment.toml"
 SCENARIOS = ("api_single", "api_batch", "form", "ui_session")
@@ -70,26 +70,36 @@ class Deployment:
     # How the app refuses a foreign Host header (DNS rebinding), in every configuration: the
     # report's configurations table shows it; the hostile-input suite checks that it does.
     host_check: str = ""
+    # The stack it is served from (bench/stacks.py), and the deployment it is a variant of there
+    # ("" for today's, which is its own): "flask-2022" is "flask" served from the 2022 stack.
+    stack: Stack = field(default_factory=today)
+    base: str = ""
+    # [stacks.NAME] tables: what differs when served from another stack (STACK_KEYS).
+    stack_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def base_name(self) -> str:
+        return self.base or self.name
 
     @property
     def has_api(self) -> bool:
         return "api_single" in self.scenarios or "api_batch" in self.scenarios
 
     def argv(self, config: str, port: int, server_cores: int) -> list[str]:
-        values = placeholder_values(port, server_cores)
+        values = placeholder_values(port, server_cores, self.stack.python)
         chosen = self.configs[config]
         command = chosen.command or self.command
         return [part.format(**values) for part in (*command, *chosen.args)]
 
     def environment(self, config: str, port: int, server_cores: int) -> dict[str, str]:
-        values = placeholder_values(port, server_cores)
+        values = placeholder_values(port, server_cores, self.stack.python)
         merged = {**self.env, **self.configs[config].env}
         return {key: str(value).format(**values) for key, value in merged.items()}
 
 
-def placeholder_values(port: int, server_cores: int) -> dict[str, Any]:
+def placeholder_values(port: int, server_cores: int, python: str) -> dict[str, Any]:
     return {
-        "python": sys.executable,
+        "python": python,
         "port": port,
         "server_cores": server_cores,
         # gunicorn's documentation: "(2 x $num_cores) + 1" workers.
@@ -98,8 +108,14 @@ def placeholder_values(port: int, server_cores: int) -> dict[str, Any]:
 
 
 def discover(root: Path = DEPLOYMENTS_DIR) -> list[Deployment]:
-    """Every deployment under root, in name order; a broken manifest is an error, not a skip."""
-    deployments = [load(path) for path in sorted(root.glob(f"*/{MANIFEST_NAME}"))]
+    """Every deployment under root, in name order, then its variants on the other stacks; a
+    broken manifest is an error, not a skip."""
+    found = [load(path) for path in sorted(root.glob(f"*/{MANIFEST_NAME}"))]
+    try:
+        stacks = discover_stacks()
+    except StackError as exc:
+        raise ManifestError(str(exc)) from exc
+    deployments = found + [on_stack(d, stacks, name) for d in found for name in d.stack_overrides]
     for what, value_of in (("deployment name", lambda d: d.name), ("port", lambda d: d.port)):
         by_value: dict[Any, list[Deployment]] = {}
         for d in deployments:
@@ -122,6 +138,46 @@ def select(deployments: list[Deployment], only: list[str] | None) -> list[Deploy
     if unknown:
         raise ManifestError(f"no deployment named {unknown}; known: {sorted(known)}")
     return [known[name] for name in only]
+
+
+# What a [stacks.NAME] table may set: the rest is the deployment's own, on every stack.
+STACK_KEYS = ("health_path", "configs", "host_check", "notes")
+
+
+def on_stack(d: Deployment, stacks: dict[str, Stack], name: str) -> Deployment:
+    """Deployment d served from stack `name`: its own folder and code, that stack's interpreter,
+    its port plus the stack's offset, and what its [stacks.NAME] table changes."""
+    where = d.folder / MANIFEST_NAME
+    if name not in stacks or name == TODAY:
+        known = sorted(set(stacks) - {TODAY})
+        raise ManifestError(f"{where}: [stacks.{name}]: no such stack; known: {known}")
+    overrides = d.stack_overrides[name]
+    unknown = sorted(set(overrides) - set(STACK_KEYS))
+    if unknown:
+        raise ManifestError(
+            f"{where}: [stacks.{name}]: unknown key(s) {unknown}; known: {list(STACK_KEYS)}"
+        )
+    stack = stacks[name]
+    kept = overrides.get("configs", list(d.configs))
+    missing = [c for c in kept if c not in d.configs] + ([] if "default" in kept else ["default"])
+    if missing or not isinstance(kept, list):
+        raise ManifestError(
+            f"{where}: [stacks.{name}]: configs must list known ones, 'default' among them, "
+            f"not {kept!r}"
+        )
+    return replace(
+        d,
+        name=f"{d.name}-{stack.name}",
+        display_name=f"{d.display_name} {stack.name}",
+        port=d.port + stack.port_offset,
+        configs={c: d.configs[c] for c in kept},
+        health_path=str(overrides.get("health_path", d.health_path)),
+        host_check=str(overrides.get("host_check", d.host_check)),
+        notes=str(overrides.get("notes", d.notes)),
+        stack=stack,
+        base=d.name,
+        stack_overrides={},
+    )
 
 
 def load(path: Path) -> Deployment:
@@ -185,9 +241,16 @@ def _deployment(folder: Path, data: dict[str, Any]) -> Deployment:
         extensions={str(k): str(v) for k, v in data.get("extensions", {}).items()},
         checks={str(k): str(v) for k, v in data.get("checks", {}).items()},
         host_check=str(data.get("host_check", "")),
+        stack_overrides=_stack_tables(data.get("stacks", {})),
     )
     _check_placeholders(deployment)
     return deployment
+
+
+def _stack_tables(tables: Any) -> dict[str, dict[str, Any]]:
+    if not isinstance(tables, dict) or not all(isinstance(t, dict) for t in tables.values()):
+        raise ValueError(f"stacks must be tables, as [stacks.NAME], not {tables!r}")
+    return {str(name): dict(table) for name, table in tables.items()}
 
 
 STRING_KEYS = ("name", "display_name", "framework", "server", "role", "health_path", "notes",

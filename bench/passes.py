@@ -42,7 +42,8 @@ def passes(plan: Plan, d: Deployment, main_model: str, server_cores: int) -> lis
 
 def variant_passes(plan: Plan, d: Deployment) -> list[Pass]:
     variants = plan.model_variants
-    if variants is None or d.role == CALIBRATION:  # the null target serves no model
+    # The null target serves no model; another stack's deployments get their main passes only.
+    if variants is None or d.role == CALIBRATION or plan.stack_plan(d) is not None:
         return []
     scenarios = tuple(s for s in variants.scenarios if s in d.scenarios)
     if not scenarios:
@@ -59,7 +60,7 @@ def scaling_passes(plan: Plan, d: Deployment, main_model: str, server_cores: int
     scaling = plan.scaling
     if scaling is None or d.workers_env is None or scaling.scenario not in d.scenarios:
         return []
-    if d.role == CALIBRATION:
+    if d.role == CALIBRATION or plan.stack_plan(d) is not None:
         return []
     return [
         Pass(

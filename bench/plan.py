@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.manifest import Deployment
+from bench.stacks import TODAY
 from bench.validity import samples_needed
 from shared_model.model import MODEL_NAMES
 
@@ -63,6 +64,18 @@ class Scaling:
 
 
 @dataclass(frozen=True)
+class StackPlan:
+    """What a deployment served from another stack (bench/stacks.py) is measured at: its main
+    passes for these configs at these levels, never model-variant or scaling passes; cold starts
+    and the SLO search only where flagged."""
+
+    levels: tuple[int, ...]
+    configs: tuple[str, ...] = ("default",)
+    cold_starts: bool = True
+    slo: bool = False
+
+
+@dataclass(frozen=True)
 class Plan:
     profile: str
     levels: tuple[int, ...]
@@ -80,8 +93,23 @@ class Plan:
     slo: SloSearch | None = None
     model_variants: ModelVariants | None = None
     scaling: Scaling | None = None
+    # Stack name -> how its deployments are measured; today's stack is measured by the rest.
+    stacks: dict[str, StackPlan] = field(default_factory=dict)
+
+    def measures(self, deployment: Deployment) -> bool:
+        """Whether a run of this plan measures the deployment unless told which to measure."""
+        return deployment.stack.name == TODAY or deployment.stack.name in self.stacks
+
+    def stack_plan(self, deployment: Deployment) -> StackPlan | None:
+        """None for today's stack; for another, its table, or (a deployment named on the command
+        line from a stack the plan does not name) its default config at the plan's levels."""
+        if deployment.stack.name == TODAY:
+            return None
+        return self.stacks.get(deployment.stack.name, StackPlan(self.levels))
 
     def configs_for(self, deployment: Deployment) -> list[str]:
+        if (other := self.stack_plan(deployment)) is not None:
+            return [c for c in other.configs if c in deployment.configs]
         return [
             name
             for name, config in deployment.configs.items()
@@ -90,10 +118,13 @@ class Plan:
         ]
 
     def probe_configs_for(self, deployment: Deployment) -> list[str]:
-        chosen = deployment.configs if self.probe_all_configs else self.configs_for(deployment)
+        every = self.probe_all_configs and self.stack_plan(deployment) is None
+        chosen = deployment.configs if every else self.configs_for(deployment)
         return [name for name in chosen if not deployment.configs[name].diagnostic]
 
     def levels_for(self, deployment: Deployment, config: str) -> tuple[int, ...]:
+        if (other := self.stack_plan(deployment)) is not None:
+            return other.levels
         return self.diagnostic_levels if deployment.configs[config].diagnostic else self.levels
 
     def as_dict(self) -> dict[str, Any]:
@@ -130,6 +161,7 @@ def load_plan(profile: str, path: Path = PLAN_PATH) -> Plan:
             slo=_slo(data["slo"]) if "slo" in data else None,
             model_variants=_variants(data["model_variants"]) if "model_variants" in data else None,
             scaling=_scaling(data["scaling"]) if "scaling" in data else None,
+            stacks={str(k): _stack(v) for k, v in data.get("stacks", {}).items()},
         )
     except KeyError as exc:
         raise PlanError(f"{path}: profile {profile!r}: missing required key {exc}") from exc
@@ -172,9 +204,12 @@ def _type_problems(data: Any) -> list[str]:
         problems.append(f"tampered_model_probe must be true or false, not {value!r}")
     problems += [
         f"{key} must be a table, as [profiles.NAME.{key}]"
-        for key in ("slo", "model_variants", "scaling")
+        for key in ("slo", "model_variants", "scaling", "stacks")
         if key in data and not isinstance(data[key], dict)
     ]
+    stacks = data.get("stacks", {})
+    if isinstance(stacks, dict) and not all(isinstance(s, dict) for s in stacks.values()):
+        problems.append("stacks must be tables, as [profiles.NAME.stacks.STACK]")
     return problems
 
 
@@ -212,6 +247,20 @@ def _scaling(data: dict[str, Any]) -> Scaling:
     )
 
 
+def _stack(data: dict[str, Any]) -> StackPlan:
+    unknown = set(data) - {"levels", "configs", "cold_starts", "slo"}
+    if unknown:
+        raise ValueError(f"unknown stack key(s) {sorted(unknown)}")
+    flags = {k: data[k] for k in ("cold_starts", "slo") if k in data}
+    if not all(isinstance(v, bool) for v in flags.values()):
+        raise ValueError(f"cold_starts and slo must be true or false, not {flags}")
+    return StackPlan(
+        levels=tuple(int(n) for n in data["levels"]),
+        configs=tuple(str(c) for c in data.get("configs", ("default",))),
+        **flags,
+    )
+
+
 def _check(plan: Plan, path: Path) -> None:
     problems = []
     if not plan.levels or any(n < 1 for n in plan.levels):
@@ -237,5 +286,8 @@ def _check(plan: Plan, path: Path) -> None:
         and min(plan.scaling.workers, default=0) < 1
     ):
         problems.append('scaling: workers must be positive counts or "cores"')
+    for name, stack in plan.stacks.items():
+        if not stack.levels or min(stack.levels) < 1 or "default" not in stack.configs:
+            problems.append(f"stacks.{name}: levels must be positive and configs hold 'default'")
     if problems:
         raise PlanError(f"{path}: profile {plan.profile!r}: " + "; ".join(problems))

@@ -516,17 +516,17 @@ def _listening(running: RunningDeployment) -> tuple[bool, list[str], str]:
 
 def _cross_origin_websocket(running: RunningDeployment) -> tuple[bool | None, str]:
     """Open Streamlit's websocket from a foreign Origin; the same-origin open is the control."""
-    url = running.base_url.replace("http", "ws", 1) + "/_stcore/stream"
-    own_ok, own = _open_websocket(url, running.base_url)
-    foreign_ok, foreign = _open_websocket(url, FOREIGN_ORIGIN)
+    # On the path, with the subprotocols, of the Streamlit it is (bench/streamlit_client.py).
+    own_ok, own = _open_websocket(running.base_url, running.base_url)
+    foreign_ok, foreign = _open_websocket(running.base_url, FOREIGN_ORIGIN)
     note = f"Origin {running.base_url}: {own}; Origin {FOREIGN_ORIGIN}: {foreign}"
     if not own_ok:
         return None, note + " (the same-origin control failed, so a refusal proves nothing)"
     return not foreign_ok, note
 
 
-def _open_websocket(url: str, origin: str) -> tuple[bool, str]:
-    status, note = websocket_handshake(url, origin, timeout_s=TIMEOUT_S)
+def _open_websocket(base_url: str, origin: str) -> tuple[bool, str]:
+    status, note = websocket_handshake(base_url, origin, timeout_s=TIMEOUT_S)
     return status == 101, note
 
 

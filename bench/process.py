@@ -21,6 +21,7 @@ import psutil
 from bench.bind import ALLOWED_HOSTS_ENV, BIND_ENV, Bind, current
 from bench.cli_util import spawning
 from bench.manifest import Deployment, project_pythonpath
+from bench.stacks import StackError
 
 HOST = "127.0.0.1"
 SETTLE_IDLE_CPU = 10.0  # % of one core, whole process tree, over SETTLE_WINDOW_S
@@ -145,6 +146,10 @@ def start(
 
     It listens on `bind` (default: the command's, bench.bind.current(), loopback unless set)."""
     port = port or deployment.port
+    try:
+        deployment.stack.check_installed()
+    except StackError as exc:
+        raise DeploymentError(f"{deployment.name}: {exc}") from exc
     bind = bind or current()
     host = bind.connect_host
     if port_in_use(port, host):

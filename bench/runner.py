@@ -81,6 +81,7 @@ from bench.scenarios import (
     OPEN_LOOP_SCENARIOS,
 )
 from bench.slo import Slo, SloResult, Trial, TrialError, run_open_loop_trial, search_max_rate
+from bench.stacks import stack_packages, stack_records
 from bench.streamlit_client import StreamlitProtocolError, StreamlitSession
 from bench.validity import run_validity
 from bench.verify import CheckResult, verify
@@ -323,8 +324,11 @@ def run_info(run: Run, machine: dict[str, Any]) -> dict[str, Any]:
             "users": "closed loop, no think time",
             "spawn": "all users within 1 s",
         },
+        "stacks": stack_records([d.stack for d in run.deployments], packages),
         "deployments": {
-            d.name: deployment_entry(d, run.plan, packages, len(run.server_cores))
+            d.name: deployment_entry(
+                d, run.plan, stack_packages(d.stack, packages), len(run.server_cores)
+            )
             for d in run.deployments
         },
         "notes": [],
@@ -337,6 +341,10 @@ def deployment_entry(
     return {
         "display_name": d.display_name,
         "role": d.role,
+        # The stack it was served from (run.json "stacks") and the deployment it is a variant of
+        # there: "flask-2022" has stack "2022" and base "flask"; today's are their own base.
+        "stack": d.stack.name,
+        "base": d.base_name,
         "framework": d.framework,
         "framework_version": packages.get(d.framework, "?"),
         "server": d.server,
@@ -716,7 +724,7 @@ def measure_slo(run: Run, deployments: list[Deployment]) -> None:
     if plan is None:
         return
     for d in deployments:
-        if d.role == CALIBRATION:
+        if d.role == CALIBRATION or not getattr(run.plan.stack_plan(d), "slo", True):
             continue
         configs = ["default"] if run.target else [c for c in plan.configs if c in d.configs]
         for config in configs:
@@ -797,7 +805,13 @@ def store_slo(
 
 def measure_cold_starts(run: Run, deployments: list[Deployment]) -> None:
     """Samples 2 and up (the first start, at verification, was sample 1), interleaved."""
-    deployments = [d for d in deployments if d.role != CALIBRATION and not run.target]
+    deployments = [
+        d
+        for d in deployments
+        if d.role != CALIBRATION
+        and not run.target
+        and getattr(run.plan.stack_plan(d), "cold_starts", True)
+    ]
     for sample in range(2, run.plan.cold_starts + 1):
         for d in rotated(deployments, sample - 1):
             raise_if_interrupted()

@@ -1,14 +1,25 @@
 """A Streamlit session spoken over Streamlit's own websocket protocol, as the browser speaks it.
 
-The browser opens /_stcore/stream with the subprotocol list ["streamlit", <xsrf token>,
-<session to resume>], sends a protobuf BackMsg.rerun_script with the widgets' states, and reads
-ForwardMsgs until script_finished. Widget ids are learnt from the first run's deltas. Used by
-`bench verify` and by the Locust `ui_session` scenario (under gevent, which patches the socket).
+Two protocols, one per Streamlit the project serves; the client finds which one a server speaks:
+- Streamlit 1.67 (today's stack): the browser opens /_stcore/stream with the subprotocol list
+  ["streamlit", <xsrf token>, <session to resume>].
+- Streamlit 1.6 (the 2022 stack): the browser opens /stream with no subprotocols (1.6 neither
+  accepts nor echoes one, so a handshake that offers any fails on the client's side).
+The client first tries 1.67's handshake; when its path answers 404 it tries 1.6's, and it
+remembers, for each base URL in the process, the protocol whose handshake was accepted, so later
+sessions do not probe again. (Should a remembered handshake be refused, the other is tried too,
+in case the port now serves the other Streamlit; the remembered one's refusal is what counts.)
+Then, on both: send a protobuf BackMsg.rerun_script with the widgets' states, and read
+ForwardMsgs until script_finished (1.6 sends nothing before the first rerun_script). Today's
+Streamlit's protobuf classes serve for both: the fields used here are the same on the wire.
+Widget ids are learnt from the first run's deltas. Used by `bench verify`, the probes, the
+foreign-Host checks, and the Locust `ui_session` scenario (under gevent, which patches the socket).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,12 +29,79 @@ import websocket
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
+
+@dataclass(frozen=True)
+class StreamProtocol:
+    """Where a Streamlit's websocket is, and the subprotocols its handshake must offer."""
+
+    streamlit: str  # which Streamlit speaks it, in words
+    path: str
+    subprotocols: tuple[str, ...] = ()  # () offers none
+
+
 # The browser sends its xsrf token as the second entry; with none it sends a placeholder.
-SUBPROTOCOLS = ["streamlit", "PLACEHOLDER_AUTH_TOKEN"]
+SUBPROTOCOLS = ("streamlit", "PLACEHOLDER_AUTH_TOKEN")
+STCORE = StreamProtocol("Streamlit 1.67", "/_stcore/stream", SUBPROTOCOLS)
+LEGACY = StreamProtocol("Streamlit 1.6", "/stream")
+PROTOCOLS = (STCORE, LEGACY)  # in the order they are tried
+NOT_HERE = 404  # what a Streamlit answers on the other one's path (1.6; 1.67 answers 403)
+_known: dict[str, StreamProtocol] = {}  # base URL -> the protocol its server accepted
+MARKDOWN_HEADING = re.compile(r"#{1,6} +([^\n]+)")  # one line of Markdown: "## text"
 
 
 class StreamlitProtocolError(RuntimeError):
     """The server closed, timed out or answered something the browser would not accept."""
+
+
+class HandshakeRefused(StreamlitProtocolError):
+    """The websocket handshake got an HTTP answer other than 101 Switching Protocols."""
+
+    def __init__(self, url: str, protocol: StreamProtocol, status_code: int) -> None:
+        super().__init__(f"cannot open {url}: handshake refused with HTTP {status_code}")
+        self.url = url
+        self.protocol = protocol
+        self.status_code = status_code
+
+
+def _base(base_url: str) -> str:
+    return base_url.rstrip("/")
+
+
+def stream_url(base_url: str, protocol: StreamProtocol) -> str:
+    return _base(base_url).replace("http", "ws", 1) + protocol.path
+
+
+def known_protocol(base_url: str) -> StreamProtocol | None:
+    """The protocol the server at base_url accepted in this process, or None before any."""
+    return _known.get(_base(base_url))
+
+
+def open_stream(
+    base_url: str, origin: str | None = None, host: str | None = None, timeout_s: float = 10
+) -> tuple[websocket.WebSocket, StreamProtocol]:
+    """Open the websocket of the Streamlit at base_url, as a browser does (Origin: base_url
+    unless given; Host: the URL's unless given), in the protocol the server speaks.
+
+    Raises HandshakeRefused for an HTTP answer (the remembered protocol's, else the first that
+    was not a 404), and what websocket-client raises when nothing answered."""
+    base = _base(base_url)
+    remembered = _known.get(base)
+    refusals: list[HandshakeRefused] = []
+    for protocol in sorted(PROTOCOLS, key=lambda p: p is not remembered):
+        url = stream_url(base, protocol)
+        try:
+            ws = websocket.create_connection(
+                url, subprotocols=list(protocol.subprotocols) or None, origin=origin or base,
+                host=host, timeout=timeout_s,
+            )  # fmt: skip
+        except websocket.WebSocketBadStatusException as exc:
+            refusals.append(HandshakeRefused(url, protocol, exc.status_code))
+            if exc.status_code == NOT_HERE or protocol is remembered:
+                continue
+            break
+        _known[base] = protocol
+        return ws, protocol
+    raise next((r for r in refusals if r.status_code != NOT_HERE), refusals[-1])
 
 
 @dataclass
@@ -44,7 +122,18 @@ class ScriptRun:
 
     @property
     def headings(self) -> list[str]:
-        return [h.body for h in self.of_type("heading")]
+        """The headings' texts, in order: `heading` elements (1.67), and markdown elements that
+        are one Markdown heading, "### text" (1.6 sends st.title and st.subheader so)."""
+        found = []
+        for element in self.elements:
+            kind = element.WhichOneof("type")
+            if kind == "heading":
+                found.append(element.heading.body)
+            elif kind == "markdown" and (
+                heading := MARKDOWN_HEADING.fullmatch(element.markdown.body.strip())
+            ):
+                found.append(heading[1])
+        return found
 
     @property
     def json_bodies(self) -> list[Any]:
@@ -56,7 +145,8 @@ class ScriptRun:
 
     @property
     def prediction_label(self) -> str | None:
-        """The label the app shows under "Prediction: ", or None when it shows none."""
+        """The label the app shows under "Prediction: " (a heading, or on 1.6 a markdown
+        heading), or None when it shows none."""
         prefix = "Prediction: "
         return next((h.removeprefix(prefix) for h in self.headings if h.startswith(prefix)), None)
 
@@ -74,12 +164,10 @@ class StreamlitSession:
 
     def connect(self) -> ScriptRun:
         """Open the websocket and do the first run, as a page load does."""
-        url = self.base_url.replace("http", "ws", 1) + "/_stcore/stream"
         try:
-            self.ws = websocket.create_connection(
-                url, subprotocols=SUBPROTOCOLS, origin=self.base_url, timeout=self.timeout_s
-            )
+            self.ws, _ = open_stream(self.base_url, timeout_s=self.timeout_s)
         except (OSError, websocket.WebSocketException) as exc:
+            url = stream_url(self.base_url, known_protocol(self.base_url) or PROTOCOLS[0])
             raise StreamlitProtocolError(f"cannot open {url}: {exc}") from exc
         first = self.rerun({})
         self.number_inputs = {n.label: n for n in first.of_type("number_input")}

@@ -19,6 +19,9 @@ from reports import (
     inputs,
     scale,
     soak,
+    stack_claims,
+    stack_section,
+    stacks,
     stats,
     summary,
     tables,
@@ -62,14 +65,21 @@ def build(run_dir: Path, output_root: Path = OUTPUT_DIR) -> Path:
     """Write the report of the run in run_dir; returns the path of its index.html."""
     stored = inputs.load(run_dir)
     registry = claims.load_registry()
-    checked = claims.check_all(registry, stored.measured, stored.info, stored.inspections)
-    html = render(context(stored, registry, checked))
+    # Each stack's claims are checked on its own view; today's view of a run served from
+    # today's stack alone is the run itself, so its verdicts are those it always had.
+    views = stacks.views(stored)
+    by_stack = stack_claims.check_stacks(registry, views)
+    checked = by_stack[stacks.TODAY]
+    html = render(context(stored, registry, checked, views, by_stack))
     out = output_folder(output_root, stored.run_id)
     out.mkdir(parents=True, exist_ok=True)
     for name in DATA_FILES:
         if (stored.path / name).exists():
             shutil.copyfile(stored.path / name, out / name)
     atomic_write_text(out / "claims.json", json.dumps(claims.as_records(checked), indent=2) + "\n")
+    for stack, name in stack_section.claims_files(by_stack).items():
+        records = claims.as_records(by_stack[stack])
+        atomic_write_text(out / name, json.dumps(records, indent=2) + "\n")
     atomic_write_text(out / "index.html", html)
     # Here `latest` is the report last built, whatever its run's status: someone asked for
     # this one, and an unfinished run says so at the top of its page. bench/results/latest,
@@ -99,10 +109,17 @@ def render(page: dict[str, Any]) -> str:
 
 
 def context(
-    stored: inputs.StoredRun, registry: claims.Registry, checked: list[claims.Checked]
+    stored: inputs.StoredRun,
+    registry: claims.Registry,
+    checked: list[claims.Checked],
+    views: dict[str, inputs.StoredRun] | None = None,
+    by_stack: dict[str, list[claims.Checked]] | None = None,
 ) -> dict[str, Any]:
     info = stored.info
     bands = registry_bands(registry)
+    views = views if views is not None else stacks.views(stored)
+    if by_stack is None:
+        by_stack = {**stack_claims.check_stacks(registry, views), stacks.TODAY: checked}
     sections = [
         Section(
             scenario,
@@ -123,8 +140,10 @@ def context(
         "status": info.get("status", "unknown"),
         "status_warning": status_warning(info.get("status")),
         "problems": stored.problems,
-        "summary_fastest": summary.fastest(stored),
-        "summary_interaction": summary.interaction_line(stored),
+        "summary_fastest": stack_section.per_stack_lines(stored, views, summary.fastest),
+        "summary_interaction": " ".join(
+            stack_section.per_stack_lines(stored, views, _interaction_lines)
+        ),
         "summary_precision": summary.precision_line(stored),
         "summary_claims": summary.claims_lines(checked),
         "summary_contradicted": summary.contradicted(checked, info),
@@ -170,7 +189,13 @@ def context(
         "scaling_figure": scale.scaling_figure(stored),
         "data_files": [n for n in DATA_FILES if (stored.path / n).exists()],
         "run_path": str(stored.path),
+        **stack_section.context(stored, registry, views, by_stack, bands),
     }
+
+
+def _interaction_lines(stored: inputs.StoredRun) -> list[str]:
+    line = summary.interaction_line(stored)
+    return [line] if line else []
 
 
 def status_warning(status: Any) -> str | None:

@@ -27,6 +27,7 @@ from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator, ScalarFo
 from bench.results import LEVEL_METRICS
 from reports import stats
 from reports.inputs import StoredRun
+from reports.stacks import TODAY, base_of, stack_of
 from reports.tables import INTERACTION_NAMES, SCENARIO_TITLES, label, ordered
 
 DPI = 110
@@ -81,7 +82,13 @@ def _styles(run: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
             if info.get("role", "subject") == ("subject")
             else None
         )
-        styles[name] = {"color": colour or next(spare)}
+        base = base_of(name, info)
+        if stack_of(info) != TODAY and base in styles:
+            # A variant on another stack keeps its deployment's colour; hollow markers tell it
+            # from today's in the line figures.
+            styles[name] = {"color": styles[base]["color"], "markerfacecolor": "white"}
+        else:
+            styles[name] = {"color": colour or next(spare)}
     return styles
 
 

@@ -13,6 +13,7 @@ from reports import compare, stats, text
 from reports.evaluators import PAPER_FRAMEWORKS as PAPER_ORDER
 from reports.evaluators import read_estimate
 from reports.inputs import LOAD_SCENARIOS, SUBJECT, StoredRun
+from reports.stacks import same_stack
 
 ROLE_ORDER = {"subject": 0, "reference": 1, "calibration": 2}
 SCENARIO_TITLES = {
@@ -202,9 +203,12 @@ def ratio_table(stored: StoredRun, same_within: float, slightly_up_to: float) ->
         for n in ordered(stored.info)
         if n in set(levels["deployment"]) and stored.deployments[n].get("role") != "calibration"
     ]
+    # Frameworks are compared on one stack at a time: a stack against another is set side by
+    # side per deployment in the stacks section (reports/stack_perf.py).
     rows = [
         _ratio_row(stored.info, point, same_within, slightly_up_to)
         for a, b in pairs(stored.info, names)
+        if same_stack(stored.info, a, b)
         for point in compare.all_points(levels, a, b)
     ]
     columns = [

@@ -20,8 +20,9 @@ TIMEOUT_S = 10
 
 
 def test_every_deployment_is_covered():
-    assert sorted(HTTP_NAMES) == ["django", "fastapi", "flask", "null", "wsgi"]
-    assert set(DEPLOYMENTS) - set(HTTP_NAMES) == {"streamlit"}
+    today = ["django", "fastapi", "flask", "null", "wsgi"]
+    assert sorted(HTTP_NAMES) == sorted([*today, "django-2022", "flask-2022", "wsgi-2022"])
+    assert set(DEPLOYMENTS) - set(HTTP_NAMES) == {"streamlit", "streamlit-2022"}
 
 
 @pytest.mark.parametrize("case", FOREIGN_HOST_REQUESTS, ids=[c.name for c in FOREIGN_HOST_REQUESTS])

@@ -222,7 +222,7 @@ def test_a_worker_whose_scenario_code_differs_refuses_the_level(level, tmp_path)
     _run, port = level
     copy = tmp_path / "checkout"
     ignore = shutil.ignore_patterns("__pycache__", "results", "output", ".venv")
-    for part in ("bench", "shared_model", "deployments"):
+    for part in ("bench", "shared_model", "deployments", "stacks"):
         shutil.copytree(PROJECT_ROOT / part, copy / part, ignore=ignore)
     with (copy / "bench" / "scenarios" / "api_single.py").open("a") as handle:
         handle.write("\n# a local change\n")

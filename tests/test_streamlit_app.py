@@ -2,8 +2,10 @@ import json
 from pathlib import Path
 
 import pytest
+from streamlit.proto.Element_pb2 import Element
 from streamlit.testing.v1 import AppTest
 
+from bench.streamlit_client import ScriptRun
 from shared_model.model import predict
 
 APP = Path(__file__).resolve().parent.parent / "deployments" / "streamlit_app" / "app.py"
@@ -36,3 +38,33 @@ def test_predict_shows_the_shared_model_prediction(app, model):
     assert not app.exception
     assert app.subheader[0].value == f"Prediction: {expected['label']}"
     assert json.loads(app.json[0].value) == pytest.approx(expected["probabilities"], abs=1e-9)
+
+
+def _element(kind: str, body: str) -> Element:
+    element = Element()
+    getattr(element, kind).body = body
+    return element
+
+
+@pytest.mark.parametrize(
+    "elements",
+    [
+        [("heading", "Iris classifier"), ("heading", "Prediction: virginica")],  # 1.67
+        # 1.6 sends st.title, st.caption and st.subheader as markdown.
+        [
+            ("markdown", "# Iris classifier"),
+            ("markdown", "Model x"),
+            ("markdown", "### Prediction: virginica"),
+        ],
+    ],
+    ids=["heading elements", "markdown headings"],
+)
+def test_the_client_reads_the_prediction_from_either_streamlits_elements(elements):
+    run = ScriptRun(elements=[_element(kind, body) for kind, body in elements])
+    assert run.headings == ["Iris classifier", "Prediction: virginica"]
+    assert run.prediction_label == "virginica"
+
+
+def test_markdown_that_is_no_heading_is_no_prediction():
+    run = ScriptRun(elements=[_element("markdown", "Prediction: virginica")])
+    assert run.headings == [] and run.prediction_label is None

@@ -28,7 +28,7 @@ def test_every_deployment_passes_every_check(servers, model, name):
         assert any(r.check.startswith(HOSTILE) for r in results)
     # Every deployment refuses a foreign Host, the null target and Streamlit included.
     foreign = [r for r in results if r.check.startswith(HOSTILE + "foreign Host")]
-    assert len(foreign) == (1 if name == "streamlit" else 3)
+    assert len(foreign) == (1 if running.deployment.base_name == "streamlit" else 3)
     assert all(r.http_status is not None and 400 <= r.http_status < 500 for r in foreign)
 
 

@@ -10,11 +10,12 @@ from flask import Flask, jsonify, render_template, request
 from flask_talisman import Talisman
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 from wtforms import Field, FloatField, Form
 from wtforms.validators import InputRequired, ValidationError
+from wtforms.widgets import NumberInput
 
-from deployments.allowed_hosts import allowed_hosts
+from deployments.allowed_hosts import allowed_hosts, host_allowed
 from shared_model.model import LoadedModel, load_model, predict
 from shared_model.openapi import OPENAPI_PATH, openapi_document
 from shared_model.schema import (
@@ -52,7 +53,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         TRUSTED_HOSTS=allowed_hosts(),
     )
     app.config.update(test_config or {})
-    app.json.sort_keys = False  # keep the contract's key order, as Django REST framework does
+    # Keep the contract's key order, as Django REST framework does.
+    if hasattr(app, "json"):
+        app.json.sort_keys = False
+    else:  # Shim: Flask < 2.2 has no app.json provider, only this setting.
+        app.config["JSON_SORT_KEYS"] = False
+    if "TRUSTED_HOSTS" not in Flask.default_config:  # Flask < 3.1
+        check_trusted_hosts(app)
     if not app.config["SECRET_KEY"]:
         raise RuntimeError("FLASK_SECRET_KEY is not set: the form's CSRF tokens need a secret key")
     csrf.init_app(app)
@@ -65,6 +72,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         frame_options="DENY",
         content_security_policy=CONTENT_SECURITY_POLICY,
         content_security_policy_nonce_in=["style-src"],
+        # Flask-Talisman 1.1's defaults, named: 0.8 (2022) sends interest-cohort, X-XSS-Protection.
+        permissions_policy={"browsing-topics": "()"},
+        x_xss_protection=False,
     )
     model = load_model()
     form_class = prediction_form_class(model)
@@ -114,12 +124,28 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
+def check_trusted_hosts(app: Flask) -> None:
+    """Shim: Flask < 3.1 ignores TRUSTED_HOSTS, so check the Host where Flask 3.1 does: making
+    the URL adapter, whose error becomes the request's routing error (a 400 raised after the
+    before_request hooks, on no endpoint, so no CSRF check). The rule is allowed_hosts.py's:
+    Werkzeug 2.0's host_is_trusted reads IPv6 names differently from 3.1's."""
+    make_url_adapter = app.create_url_adapter
+
+    def create_url_adapter(request: Any) -> Any:
+        if request is not None and not host_allowed(request.host, app.config["TRUSTED_HOSTS"]):
+            raise SecurityError(f"Host {request.host!r} is not trusted.")
+        return make_url_adapter(request)
+
+    app.create_url_adapter = create_url_adapter  # type: ignore[method-assign]
+
+
 def prediction_form_class(model: LoadedModel) -> type[FlaskForm]:
     """A Flask-WTF form with one number field per model feature."""
     fields = {
         feature["name"]: FloatField(
             validators=[InputRequired(), finite],
             default=feature["default"],
+            widget=NumberInput(step="any"),  # WTForms 3.1's default; 3.0 renders a text input
             render_kw={"min": feature["min"], "max": feature["max"]},
         )
         for feature in model.metadata["features"]

@@ -5,8 +5,11 @@ import streamlit as st
 from shared_model.model import LoadedModel, load_model, predict
 from shared_model.schema import InputError, validate_instance
 
+# The smallest shim for the 2022 stack: Streamlit before 1.18 named it st.experimental_singleton.
+cache_resource = getattr(st, "cache_resource", None) or st.experimental_singleton
 
-@st.cache_resource
+
+@cache_resource
 def shared_model() -> LoadedModel:
     return load_model()
 

@@ -7,6 +7,9 @@ config.toml cannot build the list from the environment, and app.py runs inside a
 the handshake: so this sets server.address and server.allowedHosts through the environment
 variables Streamlit's command line reads (an explicit flag still wins), then runs that command
 line, or LAUNCHER, a module that runs it (the diagnostic configurations' patched one).
+
+A Streamlit without server.allowedHosts (1.6, the 2022 stack) gets the same check and settings
+from compat_2022.py first.
 """
 
 import os
@@ -15,6 +18,7 @@ import sys
 from collections.abc import Mapping
 
 from deployments.allowed_hosts import allowed_hosts, bind_address, star_patterns
+from deployments.streamlit_app import compat_2022
 
 
 def streamlit_env(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
@@ -29,6 +33,8 @@ def streamlit_env(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
 def main(argv: list[str]) -> None:
     launcher, args = (argv[1], argv[2:]) if argv[:1] == ["-m"] else ("streamlit", argv)
     os.environ.update(streamlit_env(os.environ))
+    if compat_2022.needed():
+        compat_2022.apply(os.environ)
     sys.argv = [launcher, *args]
     runpy.run_module(launcher, run_name="__main__", alter_sys=True)
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from reports.stacks import stack_of, view_stack
 from reports.verdicts import (
     CONTRADICTED,
     NOT_MEASURABLE,
@@ -65,9 +66,13 @@ MISSING = "not inspected in this run"
 
 
 def subject_of(run: Mapping[str, Any], framework: str) -> str | None:
-    """The deployment that stands for one of the paper's frameworks (role "subject")."""
+    """The deployment that stands for one of the paper's frameworks (role "subject") on the
+    run's stack: a stack's view (reports/stacks.py) says which; a stored run is today's, so
+    that `flask-2022` never stands for Flask in a verdict about today's Flask."""
+    stack = view_stack(run)
     for name, info in (run.get("deployments") or {}).items():
-        if info.get("role", SUBJECT) == SUBJECT and info.get("framework") == framework:
+        subject = info.get("role", SUBJECT) == SUBJECT and info.get("framework") == framework
+        if subject and stack_of(info) == stack:
             return name
     return None
 

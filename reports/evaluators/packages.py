@@ -59,6 +59,11 @@ OPEN_SOURCE_LICENCES = {
     "bsd license",
     "mit license",
     "isc license (iscl)",
+    # The free-text License field of older metadata names the Apache License 2.0 so
+    # (Streamlit 1.6, of the 2022 stack: "Apache 2").
+    "apache 2",
+    "apache 2.0",
+    "apache license 2.0",
 }
 
 

@@ -1,0 +1,234 @@
+"""Performance on each stack, side by side: throughput and latency per deployment at the levels
+every stack measured, and each framework's overhead over the bare WSGI app served from the same
+stack (the order of the paper's frameworks on each stack is reports/stack_order.py's).
+
+Every figure comes from the stacks' views (reports/stacks.py) through reports/stats.py: medians
+over repetitions, and from 3 repetitions a bootstrap interval; a ratio is a ratio of medians
+with its own interval, and a difference of medians has none (stats.py computes none), which
+its column says.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bench.validity import CALIBRATION_ROLE
+from reports import stats, text
+from reports.evaluators import PAPER_FRAMEWORKS, read_estimate
+from reports.inputs import LOAD_SCENARIOS, StoredRun
+from reports.stack_claims import shown_order
+from reports.stacks import TODAY
+from reports.tables import (
+    SATURATED_NOTE,
+    Cell,
+    Table,
+    _est,
+    _users_cell,
+    label,
+    ordered,
+)
+
+THROUGHPUT, LATENCY = "throughput", "latency_p50"
+INTERVAL_NOTE = (
+    "Brackets: 95 % percentile-bootstrap interval of the median over repetitions (none with "
+    "fewer than 3 repetitions; with 3 it spans the lowest to the highest repetition). A ratio "
+    "between the stacks is the ratio of the two medians, its interval resampling both sides "
+    "independently. The runner interleaves the stacks' deployments in every repetition, on the "
+    "same machine and with the same load generator (bench/plan.toml)."
+)
+
+
+def _older(views: Mapping[str, StoredRun]) -> list[str]:
+    return [s for s in shown_order(list(views)) if s != TODAY]
+
+
+def _key_name(stack: str) -> str:
+    """The short name a column heading gives a stack: "2022", "today"."""
+    return stack if stack != TODAY else "today"
+
+
+@dataclass(frozen=True)
+class Level:
+    deployment: str  # the base name, the same in every view
+    config: str
+    scenario: str
+    users: int
+
+
+def shared_levels(views: Mapping[str, StoredRun]) -> list[Level]:
+    """The load levels every stack measured for the same deployment and configuration, in the
+    report's order of deployments (calibration left out: it is today's only)."""
+    found: list[set[tuple]] = []
+    for v in views.values():
+        levels = v.load_levels
+        rows = levels[levels["metric"] == THROUGHPUT]
+        calibration = {n for n, d in v.deployments.items() if d.get("role") == CALIBRATION_ROLE}
+        keys = zip(rows["deployment"], rows["config"], rows["scenario"], rows["users"], strict=True)
+        found.append({(d, c, s, int(u)) for d, c, s, u in keys if d not in calibration})
+    common = set.intersection(*found) if found else set()
+    order = ordered(views[TODAY].info) if TODAY in views else sorted({k[0] for k in common})
+    return [
+        Level(*key)
+        for key in sorted(
+            (k for k in common if k[0] in order),
+            key=lambda k: (order.index(k[0]), LOAD_SCENARIOS.index(k[2]), k[1] != "default", k),
+        )
+    ]
+
+
+class _Levels:
+    """Each stack's load levels and saturated levels, read once: a view computes them anew
+    at every access."""
+
+    def __init__(self, views: Mapping[str, StoredRun]) -> None:
+        self.frames = {s: v.load_levels for s, v in views.items()}
+        self.flags = {s: stats.any_flag(f) for s, f in self.frames.items()}
+
+    def values(self, stack: str, level: Level, metric: str) -> list[float]:
+        return stats.values_of(
+            self.frames[stack], level.deployment, level.config, level.scenario, level.users, metric
+        )
+
+    def bound(self, stack: str, level: Level) -> bool:
+        key = (level.deployment, level.config, level.scenario, level.users)
+        return key in self.flags[stack]
+
+
+def side_by_side_table(
+    views: Mapping[str, StoredRun], same_within: float, slightly_up_to: float
+) -> Table:
+    """Throughput and median latency of each deployment on every stack, at every level they all
+    measured, with the older stack's figure divided by today's."""
+    stacks = shown_order(list(views))
+    older = _older(views)
+    today = views.get(TODAY)
+    if today is None or not older:
+        return Table([], [])
+    rows, measured = [], _Levels(views)
+    for level in shared_levels(views):
+        bound = any(measured.bound(s, level) for s in stacks)
+        cells = [
+            Cell(label(today.info, level.deployment)),
+            Cell(level.scenario),
+            Cell(level.config),
+            _users_cell(level.users, bound),
+        ]
+        for metric in (THROUGHPUT, LATENCY):
+            values = {s: measured.values(s, level, metric) for s in stacks}
+            cells += [_est(stats.median_ci(values[s])) for s in stacks]
+            ratios = {s: stats.ratio_ci(values[s], values[TODAY]) for s in older}
+            cells += [Cell(text.ratio(r), note=f"n = {r.n}", css="num") for r in ratios.values()]
+            if metric == THROUGHPUT:
+                for ratio in ratios.values():
+                    reading = read_estimate(ratio, same_within, slightly_up_to) or "undecided"
+                    cells.append(Cell(reading, css="muted" if bound else ""))
+        rows.append(cells)
+    names = {s: _key_name(s) for s in stacks}
+    columns = ["Deployment", "Scenario", "Config", "Users"]
+    for metric, unit in ((THROUGHPUT, "/s"), (LATENCY, "ms")):
+        heading = "Throughput" if metric == THROUGHPUT else "p50"
+        columns += [f"{heading}, {names[s]} ({unit})" for s in stacks]
+        columns += [f"{heading}: {names[s]} ÷ today" for s in older]
+        if metric == THROUGHPUT:
+            columns += [f"Reading: {names[s]} against today" for s in older]
+    notes = [
+        INTERVAL_NOTE,
+        "A throughput ratio above 1 means the older stack served more per second; a latency "
+        "ratio above 1 means it was slower. " + _reading_note(same_within, slightly_up_to),
+    ]
+    if any(r[3].css.endswith("flag") for r in rows):
+        notes.append(SATURATED_NOTE)
+    return Table(columns, rows, notes=tuple(notes))
+
+
+def _reading_note(same_within: float, slightly_up_to: float) -> str:
+    return (
+        f"Reading as in the ratio table: same within ±{same_within:.0%}, slightly better or "
+        f"worse up to {slightly_up_to:.0%}, clearly beyond; not distinguishable when the interval "
+        "spans bands and holds 1; undecided when it spans a band edge away from 1, or when "
+        "there is no interval."
+    )
+
+
+# --- overhead over the bare WSGI app ------------------------------------------------------
+
+
+def bare_app(stored: StoredRun) -> str | None:
+    """The reference deployment with no framework: the only distribution serving it is its
+    server (run.json: framework == server), the floor under the frameworks on that server."""
+    for name, info in stored.deployments.items():
+        plain = info.get("framework") and info.get("framework") == info.get("server")
+        if info.get("role") == "reference" and plain:
+            return name
+    return None
+
+
+def overhead_table(views: Mapping[str, StoredRun]) -> Table:
+    """Each framework served by the same server as the bare WSGI app, against that app on its
+    own stack: the median latency it adds and its throughput ratio, per stack."""
+    stacks = shown_order(list(views))
+    older = _older(views)
+    bare = {s: bare_app(views[s]) for s in stacks}
+    if not older or None in bare.values():
+        return Table([], [])
+    rows, measured = [], _Levels(views)
+    for level in shared_levels(views):
+        info = views[TODAY].deployments.get(level.deployment, {})
+        served_alike = info.get("server") == views[TODAY].deployments[bare[TODAY] or ""].get(
+            "server"
+        )
+        if info.get("framework") not in PAPER_FRAMEWORKS or level.config != "default":
+            continue
+        if not served_alike:
+            continue
+        on = {s: Level(bare[s] or "", "default", level.scenario, level.users) for s in stacks}
+        if not all(measured.values(s, on[s], LATENCY) for s in stacks):
+            continue
+        added = {}
+        bound = any(measured.bound(s, level) for s in stacks)
+        cells = [
+            Cell(label(views[TODAY].info, level.deployment)),
+            Cell(level.scenario),
+            _users_cell(level.users, bound),
+        ]
+        for s in stacks:
+            own = stats.median_ci(measured.values(s, level, LATENCY)).value
+            plain = stats.median_ci(measured.values(s, on[s], LATENCY)).value
+            added[s] = own - plain
+            cells.append(_ms(added[s]))
+        cells += [_ms(added[s] - added[TODAY], signed=True) for s in older]
+        for s in stacks:
+            ratio = stats.ratio_ci(
+                measured.values(s, level, THROUGHPUT), measured.values(s, on[s], THROUGHPUT)
+            )
+            cells.append(Cell(text.ratio(ratio), note=f"n = {ratio.n}", css="num"))
+        rows.append(cells)
+    names = {s: _key_name(s) for s in stacks}
+    columns = [
+        "Framework",
+        "Scenario",
+        "Users",
+        *(f"p50 added over bare WSGI, {names[s]} (ms)" for s in stacks),
+        *(f"Change, {names[s]} against today (ms)" for s in older),
+        *(f"Throughput ÷ bare WSGI, {names[s]}" for s in stacks),
+    ]
+    notes = (
+        "Each stack's framework against the bare WSGI app served from the same stack, under the "
+        "same gunicorn settings, at the default configuration: what the framework adds. Added "
+        "latency and its change are differences of medians over repetitions, without an "
+        "interval; the throughput ratios carry the bootstrap interval of a ratio of medians "
+        "(none with fewer than 3 repetitions).",
+        "Streamlit is not a WSGI application and has no API scenario, so the bare WSGI app is "
+        "no like-for-like floor for it.",
+    )
+    return Table(columns, rows, notes=notes)
+
+
+def _ms(value: float, signed: bool = False) -> Cell:
+    if math.isnan(value):
+        return Cell("n/a", css="num")
+    digits = 2 if abs(value) < 10 else 1
+    shown = f"{value:+,.{digits}f}" if signed else text.number(value, digits)
+    return Cell(shown, css="num")

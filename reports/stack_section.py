@@ -1,0 +1,93 @@
+"""The report's page context for a run served from more than one stack: each stack's verdicts
+side by side, the performance of each stack, and what each stack is. A run served from today's
+stack alone gets none of it, so that its page stays as it was."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from reports import claims, stack_claims, stack_info, stack_order, stack_perf
+from reports.inputs import StoredRun
+from reports.stacks import TODAY, has_other_stacks, stack_label, stack_title
+
+CLAIMS_FILE = "claims-{stack}.json"  # beside claims.json (today's), one per other stack
+
+
+def claims_files(by_stack: Mapping[str, list[claims.Checked]]) -> dict[str, str]:
+    """stack -> the file its verdicts are written to beside the report (other stacks only).
+    A stack's name comes from run.json, which need not have been written by the runner: only
+    a plain name (letters and digits, as bench/stacks.py requires) names a file."""
+    return {
+        s: CLAIMS_FILE.format(stack=s)
+        for s in by_stack
+        if s != TODAY and s.isascii() and s.isalnum()
+    }
+
+
+def per_stack_lines(
+    stored: StoredRun, views: Mapping[str, StoredRun], lines: Callable[[StoredRun], list[str]]
+) -> list[str]:
+    """A summary's sentences for each stack's view, each named by its stack when the run has
+    more than one, so that no sentence mixes the stacks' deployments."""
+    if not has_other_stacks(stored.info):
+        return lines(stored)
+    found = []
+    for stack in stack_claims.shown_order(list(views)):
+        title = stack_title(stored.info, stack)
+        found += [f"On {title}: {line}" for line in lines(views[stack])]
+    return found
+
+
+def context(
+    stored: StoredRun,
+    registry: claims.Registry,
+    views: Mapping[str, StoredRun],
+    by_stack: Mapping[str, list[claims.Checked]],
+    bands: tuple[float, float],
+) -> dict[str, Any]:
+    if not has_other_stacks(stored.info):
+        return {"stacks_shown": False}
+    run = stored.info
+    order = stack_claims.shown_order(list(views))
+    rows = stack_claims.claim_rows(by_stack)
+    others = [s for s in order if s != TODAY]
+    found = stack_order.orderings(views)
+    return {
+        "stacks_shown": True,
+        "stack_order": order,
+        "stack_labels": {s: stack_label(run, s) for s in order},
+        "stack_titles": {s: stack_title(run, s) for s in order},
+        "stack_others": {s: stack_label(run, s) for s in others},
+        "stack_tallies": {s: claims.tally(by_stack[s]) for s in order},
+        "stack_claim_rows": rows,
+        "stack_differences": stack_claims.differing(rows, registry.frameworks),
+        "stack_differences_heading": stack_claims.differences_heading(run, order),
+        "stack_summary": [
+            *(stack_claims.tally_line(run, s, by_stack[s]) for s in others),
+            stack_claims.difference_summary(run, rows, registry.frameworks),
+            stack_order.ordering_line(views, found),
+        ],
+        "stack_perf_table": stack_perf.side_by_side_table(views, *bands),
+        "stack_order_table": stack_order.ordering_table(views, found),
+        "stack_overhead_table": stack_perf.overhead_table(views),
+        "stacks_table": stack_info.stacks_table(run),
+        "stack_versions_table": stack_info.versions_table(run),
+        "stack_packages_table": stack_info.key_packages_table(run),
+        "stack_exceptions_tables": [stack_info.exceptions_table(run, s) for s in others],
+        "stack_shared_parts": stack_info.shared_parts(stored),
+        "stack_claims_files": claims_files(by_stack),
+        "stack_levels": _levels(run, others),
+    }
+
+
+def _levels(run: Mapping[str, Any], stacks: list[str]) -> dict[str, str]:
+    """stack -> the load levels its plan measured, as run.json's plan records them."""
+    plans = (run.get("plan") or {}).get("stacks") or {}
+    found = {}
+    for stack in stacks:
+        levels = (plans.get(stack) or {}).get("levels") if isinstance(plans, Mapping) else None
+        if levels:
+            *first, last = [str(u) for u in levels]
+            found[stack] = f"{', '.join(first)} and {last}" if first else last
+    return found
