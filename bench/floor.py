@@ -19,7 +19,6 @@ import json
 import math
 import os
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -27,6 +26,7 @@ from typing import Any
 
 from bench import PROJECT_ROOT
 from bench.cli_util import table
+from bench.json_command import json_from
 from bench.manifest import project_pythonpath
 from bench.scenarios import BATCH_SIZES
 from shared_model.model import MODEL_NAMES
@@ -99,24 +99,8 @@ def measure_floor_document(
         "--json",
     ]
     env = {**os.environ, "PYTHONPATH": project_pythonpath()}
-    try:
-        done = subprocess.run(
-            argv,
-            cwd=PROJECT_ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=SUBPROCESS_TIMEOUT_S,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise FloorError(f"measuring the floor of {model_name} took over {exc.timeout} s") from exc
-    if done.returncode != 0:
-        raise FloorError(
-            f"measuring the floor of {model_name} failed (exit {done.returncode}): "
-            f"{done.stderr.strip()[-2000:]}"
-        )
-    return json.loads(done.stdout)
+    what = f"measuring the floor of {model_name}"
+    return json_from(argv, what, FloorError, SUBPROCESS_TIMEOUT_S, cwd=PROJECT_ROOT, env=env)
 
 
 def _check_arguments(

@@ -60,6 +60,7 @@ from packaging.utils import canonicalize_name
 
 from bench import PROJECT_ROOT
 from bench.deployment_checks import run_checks
+from bench.json_command import json_from
 from bench.manifest import MANIFEST_NAME, Deployment, project_pythonpath
 from bench.provenance import is_base_requirement, provenance
 from bench.snippets import compiled_snippets
@@ -883,18 +884,8 @@ def _inspect_on_stack(deployment: Deployment) -> dict[str, Any]:
     deployment.stack.check_installed()
     env = {**os.environ, "PYTHONPATH": project_pythonpath()}
     argv = [deployment.stack.python, "-m", "bench.inspect", deployment.name]
-    try:
-        answer = subprocess.run(
-            argv, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise RuntimeError(f"inspecting {deployment.name} took over {exc.timeout} s") from exc
-    if answer.returncode != 0:
-        raise RuntimeError(
-            f"inspecting {deployment.name} in {deployment.stack.python} failed "
-            f"(exit {answer.returncode}): {answer.stderr.strip()[-2000:]}"
-        )
-    return json.loads(answer.stdout)
+    what = f"inspecting {deployment.name} in {deployment.stack.python}"
+    return json_from(argv, what, RuntimeError, 10 * CLI_TIMEOUT_S, cwd=PROJECT_ROOT, env=env)
 
 
 def _inspect_main(argv: list[str]) -> int:

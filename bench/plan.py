@@ -107,6 +107,14 @@ class Plan:
             return None
         return self.stacks.get(deployment.stack.name, StackPlan(self.levels))
 
+    def searches_slo(self, deployment: Deployment) -> bool:
+        other = self.stack_plan(deployment)
+        return self.slo is not None and (other is None or other.slo)
+
+    def cold_starts_of(self, deployment: Deployment) -> int:
+        other = self.stack_plan(deployment)
+        return self.cold_starts if other is None or other.cold_starts else 0
+
     def configs_for(self, deployment: Deployment) -> list[str]:
         if (other := self.stack_plan(deployment)) is not None:
             return [c for c in other.configs if c in deployment.configs]

@@ -724,7 +724,7 @@ def measure_slo(run: Run, deployments: list[Deployment]) -> None:
     if plan is None:
         return
     for d in deployments:
-        if d.role == CALIBRATION or not getattr(run.plan.stack_plan(d), "slo", True):
+        if d.role == CALIBRATION or not run.plan.searches_slo(d):
             continue
         configs = ["default"] if run.target else [c for c in plan.configs if c in d.configs]
         for config in configs:
@@ -808,9 +808,7 @@ def measure_cold_starts(run: Run, deployments: list[Deployment]) -> None:
     deployments = [
         d
         for d in deployments
-        if d.role != CALIBRATION
-        and not run.target
-        and getattr(run.plan.stack_plan(d), "cold_starts", True)
+        if d.role != CALIBRATION and not run.target and run.plan.cold_starts_of(d) > 1
     ]
     for sample in range(2, run.plan.cold_starts + 1):
         for d in rotated(deployments, sample - 1):

@@ -11,8 +11,6 @@ servers run there; Locust, the runner and the report stay in today's environment
 from __future__ import annotations
 
 import functools
-import json
-import subprocess
 import sys
 import tomllib
 from dataclasses import dataclass, field
@@ -20,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import PROJECT_ROOT
+from bench.json_command import json_from
 
 STACKS_DIR = PROJECT_ROOT / "stacks"
 TODAY = "today"
@@ -60,13 +59,8 @@ class Stack:
         if self.environment is None:
             return _installed()
         self.check_installed()
-        try:
-            answer = subprocess.run(
-                [self.python, "-c", PACKAGES_SCRIPT], capture_output=True, text=True, timeout=60
-            )
-            return dict(json.loads(answer.stdout))
-        except (OSError, subprocess.TimeoutExpired, ValueError) as exc:
-            raise StackError(f"cannot list the {self.name} stack's packages: {exc!r}") from exc
+        what = f"listing the {self.name} stack's packages"
+        return dict(json_from([self.python, "-c", PACKAGES_SCRIPT], what, StackError, 60))
 
     def locked_versions(self) -> dict[str, str]:
         if self.lock is None:
@@ -104,10 +98,12 @@ def _installed() -> dict[str, str]:
 
 
 def stack_records(stacks: list[Stack], today_packages: dict[str, str]) -> dict[str, Any]:
-    """run.json's "stacks": each stack served from, its record and its installed packages."""
+    """run.json's "stacks": each stack served from, its record and, for a stack other than
+    today's (whose packages are run.json's own "packages"), its installed packages."""
     named = {stack.name: stack for stack in stacks}
     return {
-        name: {**stack.as_record(), "packages": stack_packages(stack, today_packages)}
+        name: stack.as_record()
+        | ({} if name == TODAY else {"packages": stack_packages(stack, today_packages)})
         for name, stack in named.items()
     }
 

@@ -155,3 +155,11 @@ def test_each_stack_lists_its_own_installed_packages():
     record = stack.as_record()
     assert {e["package"] for e in record["exceptions"]} == set(stack.exceptions)
     assert all(e["version"] == locked[e["package"]] for e in record["exceptions"])
+
+
+def test_the_2022_stack_gets_cold_starts_and_no_slo_search():
+    [variant] = [d for d in discover() if d.name == "django-2022"]
+    [today_django] = [d for d in discover() if d.name == "django"]
+    full = load_plan("full")
+    assert full.cold_starts_of(variant) == full.cold_starts_of(today_django) == full.cold_starts
+    assert full.searches_slo(today_django) and not full.searches_slo(variant)
