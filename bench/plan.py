@@ -126,8 +126,9 @@ class Plan:
         ]
 
     def probe_configs_for(self, deployment: Deployment) -> list[str]:
-        every = self.probe_all_configs and self.stack_plan(deployment) is None
-        chosen = deployment.configs if every else self.configs_for(deployment)
+        # Another stack's variants are probed in every configuration too: the concurrency claims
+        # compare a framework's configurations, on each stack.
+        chosen = deployment.configs if self.probe_all_configs else self.configs_for(deployment)
         return [name for name in chosen if not deployment.configs[name].diagnostic]
 
     def levels_for(self, deployment: Deployment, config: str) -> tuple[int, ...]:

@@ -77,17 +77,32 @@ def context(
         "stack_exceptions_tables": [stack_info.exceptions_table(run, s) for s in others],
         "stack_shared_parts": stack_info.shared_parts(stored),
         "stack_claims_files": claims_files(by_stack),
-        "stack_levels": _levels(run, others),
+        "stack_measured": _measured(run, others),
     }
 
 
-def _levels(run: Mapping[str, Any], stacks: list[str]) -> dict[str, str]:
-    """stack -> the load levels its plan measured, as run.json's plan records them."""
+def _measured(run: Mapping[str, Any], stacks: list[str]) -> dict[str, str]:
+    """stack -> what its plan measured (run.json's plan.stacks), as a sentence's middle."""
     plans = (run.get("plan") or {}).get("stacks") or {}
     found = {}
     for stack in stacks:
-        levels = (plans.get(stack) or {}).get("levels") if isinstance(plans, Mapping) else None
-        if levels:
-            *first, last = [str(u) for u in levels]
-            found[stack] = f"{', '.join(first)} and {last}" if first else last
+        plan = plans.get(stack) if isinstance(plans, Mapping) else None
+        if not isinstance(plan, Mapping) or not plan.get("levels"):
+            continue
+        configs = [str(c) for c in plan.get("configs") or ("default",)]
+        with_ = ["cold starts"] if plan.get("cold_starts", True) else []
+        without = ["model-variant", "scaling", *([] if plan.get("slo") else ["SLO-search"])]
+        if not with_:
+            without.append("cold-start")
+        found[stack] = (
+            f"at {_and([str(u) for u in plan['levels']])} users, in the "
+            f"{_and(configs)} configuration{'s' if len(configs) > 1 else ''}"
+            + (f", with {_and(with_)}" if with_ else "")
+            + f", and with no {_and(without, 'or')} passes"
+        )
     return found
+
+
+def _and(items: list[str], word: str = "and") -> str:
+    *first, last = items
+    return f"{', '.join(first)} {word} {last}" if first else last

@@ -332,7 +332,10 @@ def test_a_run_without_stack_records_is_still_reported_per_stack(stored, registr
     assert stacks.stack_label(info, "2022") == "2022"
     by_stack = stack_claims.check_stacks(registry, views)
     page = stack_section.context(run, registry, views, by_stack, (0.05, 0.30))
-    assert page["stacks_shown"] and page["stack_levels"] == {"2022": "1 and 16"}
+    assert page["stacks_shown"] and page["stack_measured"] == {
+        "2022": "at 1 and 16 users, in the default configuration, with cold starts, and with no "
+        "model-variant, scaling or SLO-search passes"
+    }
     (exceptions,) = page["stack_exceptions_tables"]
     assert exceptions.empty and exceptions.caption == "Exceptions to the 2022 stack's cut-off"
 

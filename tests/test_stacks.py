@@ -163,3 +163,8 @@ def test_the_2022_stack_gets_cold_starts_and_no_slo_search():
     full = load_plan("full")
     assert full.cold_starts_of(variant) == full.cold_starts_of(today_django) == full.cold_starts
     assert full.searches_slo(today_django) and not full.searches_slo(variant)
+
+
+def test_the_2022_variants_are_probed_in_every_configuration():
+    [variant] = [d for d in discover() if d.name == "django-2022"]
+    assert load_plan("full").probe_configs_for(variant) == ["default", "recommended"]
