@@ -24,6 +24,7 @@ from bench.plan import PLAN_PATH, PlanError, load_plan
 from bench.process import DeploymentError, serving, start, stop, wait_healthy
 from bench.results import RunIdError
 from bench.runner import run_benchmark
+from bench.stacks import StackError
 from bench.verify import CheckResult, verify
 from shared_model.model import ModelIntegrityError, load_model
 
@@ -168,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         LockError,
         SecretError,
         RunIdError,
+        StackError,
     ) as exc:
         say(f"error: {exc}")
         return EXIT_USAGE
@@ -219,6 +221,8 @@ def run(args: argparse.Namespace, deployments: list[Deployment]) -> int:
     plan = load_plan(args.profile, args.plan)
     if not args.only:  # a stack the plan does not name is measured only when asked for
         deployments = [d for d in deployments if plan.measures(d)]
+    for stack in {d.stack.name: d.stack for d in deployments}.values():
+        stack.check_installed()  # before a run folder exists, not halfway through the run
     _, status = run_benchmark(
         plan,
         deployments,

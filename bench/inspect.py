@@ -64,6 +64,7 @@ from bench.json_command import json_from
 from bench.manifest import MANIFEST_NAME, Deployment, project_pythonpath
 from bench.provenance import is_base_requirement, provenance
 from bench.snippets import compiled_snippets
+from bench.stacks import StackError
 
 SCHEMA_VERSION = 1
 CLI_TIMEOUT_S = 60
@@ -885,7 +886,7 @@ def _inspect_on_stack(deployment: Deployment) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": project_pythonpath()}
     argv = [deployment.stack.python, "-m", "bench.inspect", deployment.name]
     what = f"inspecting {deployment.name} in {deployment.stack.python}"
-    return json_from(argv, what, RuntimeError, 10 * CLI_TIMEOUT_S, cwd=PROJECT_ROOT, env=env)
+    return json_from(argv, what, StackError, 10 * CLI_TIMEOUT_S, cwd=PROJECT_ROOT, env=env)
 
 
 def _inspect_main(argv: list[str]) -> int:

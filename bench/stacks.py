@@ -57,10 +57,11 @@ class Stack:
         """Every distribution installed in the stack's environment: name (lower case) -> version,
         read by its own interpreter (today's: this process)."""
         if self.environment is None:
-            return _installed()
+            return installed_here()
         self.check_installed()
         what = f"listing the {self.name} stack's packages"
-        return dict(json_from([self.python, "-c", PACKAGES_SCRIPT], what, StackError, 60))
+        argv = [self.python, "-c", PACKAGES_SCRIPT]
+        return json_from(argv, what, StackError, 60, cwd=PROJECT_ROOT)
 
     def locked_versions(self) -> dict[str, str]:
         if self.lock is None:
@@ -84,14 +85,13 @@ class Stack:
         }
 
 
-PACKAGES_SCRIPT = """
-import json
-from importlib.metadata import distributions
-print(json.dumps(sorted((d.metadata["Name"].lower(), d.version) for d in distributions())))
-"""
+# The stack's interpreter runs installed_here() itself: bench.stacks imports only the standard
+# library, which every stack has.
+PACKAGES_SCRIPT = "import json, bench.stacks as s; print(json.dumps(s.installed_here()))"
 
 
-def _installed() -> dict[str, str]:
+def installed_here() -> dict[str, str]:
+    """Every distribution this interpreter has installed: name (lower case) -> version."""
     from importlib.metadata import distributions
 
     return dict(sorted((d.metadata["Name"].lower(), d.version) for d in distributions()))

@@ -167,8 +167,9 @@ class StreamlitSession:
         try:
             self.ws, _ = open_stream(self.base_url, timeout_s=self.timeout_s)
         except (OSError, websocket.WebSocketException) as exc:
-            url = stream_url(self.base_url, known_protocol(self.base_url) or PROTOCOLS[0])
-            raise StreamlitProtocolError(f"cannot open {url}: {exc}") from exc
+            raise StreamlitProtocolError(
+                f"cannot open the websocket of {self.base_url}: {exc}"
+            ) from exc
         first = self.rerun({})
         self.number_inputs = {n.label: n for n in first.of_type("number_input")}
         self.buttons = {b.label: b for b in first.of_type("button")}

@@ -70,7 +70,7 @@ def build(run_dir: Path, output_root: Path = OUTPUT_DIR) -> Path:
     views = stacks.views(stored)
     by_stack = stack_claims.check_stacks(registry, views)
     checked = by_stack[stacks.TODAY]
-    html = render(context(stored, registry, checked, views, by_stack))
+    html = render(context(stored, registry, views, by_stack))
     out = output_folder(output_root, stored.run_id)
     out.mkdir(parents=True, exist_ok=True)
     for name in DATA_FILES:
@@ -111,15 +111,14 @@ def render(page: dict[str, Any]) -> str:
 def context(
     stored: inputs.StoredRun,
     registry: claims.Registry,
-    checked: list[claims.Checked],
-    views: dict[str, inputs.StoredRun] | None = None,
-    by_stack: dict[str, list[claims.Checked]] | None = None,
+    views: dict[str, inputs.StoredRun],
+    by_stack: dict[str, list[claims.Checked]],
 ) -> dict[str, Any]:
+    """The page's context: `views` and `by_stack` are each stack's view of the run and its
+    verdicts (build() computes them once); the claims table is today's."""
     info = stored.info
     bands = registry_bands(registry)
-    views = views if views is not None else stacks.views(stored)
-    if by_stack is None:
-        by_stack = {**stack_claims.check_stacks(registry, views), stacks.TODAY: checked}
+    checked = by_stack[stacks.TODAY]
     sections = [
         Section(
             scenario,

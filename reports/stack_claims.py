@@ -11,15 +11,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from reports import claims
+from reports import claims, summary
 from reports.inputs import StoredRun
-from reports.stacks import TODAY, stack_label, stack_title
-from reports.verdicts import VERDICTS, Claim, Finding, Verdict
-
-
-def shown_order(stacks: Sequence[str]) -> list[str]:
-    """The stacks in the order the report sets them side by side: oldest first, today last."""
-    return [*sorted(s for s in stacks if s != TODAY), *([TODAY] if TODAY in stacks else [])]
+from reports.stacks import shown_order, stack_label, stack_title
+from reports.verdicts import Claim, Finding, Verdict
 
 
 def check_stacks(
@@ -73,7 +68,7 @@ class ClaimRow:
 def claim_rows(checked: Mapping[str, list[claims.Checked]]) -> list[ClaimRow]:
     """One row per claim, each stack's verdict in shown order (every stack checks every
     claim of the one registry, so the lists line up)."""
-    stacks = shown_order(list(checked))
+    stacks = shown_order(checked)
     first = checked[stacks[0]]
     return [
         ClaimRow(c.claim, {s: checked[s][i].verdict for s in stacks}) for i, c in enumerate(first)
@@ -87,17 +82,15 @@ def differing(rows: Sequence[ClaimRow], frameworks: Sequence[str]) -> list[Claim
 
 
 def tally_line(run: Mapping[str, Any], stack: str, checked: list[claims.Checked]) -> str:
-    """The tally of one stack's verdicts, as a sentence that names the stack."""
-    counts = claims.tally(checked)
-    parts = ", ".join(f"{counts[v]} {v}" for v in VERDICTS)
-    return f"On {stack_title(run, stack)}, of {len(checked)} registered claims: {parts}."
+    """The tally of one stack's verdicts (the summary's own line), naming the stack."""
+    return f"On {stack_title(run, stack)}: {summary.claims_lines(checked)[0]}"
 
 
 def difference_summary(
-    run: Mapping[str, Any], rows: Sequence[ClaimRow], frameworks: Sequence[str]
+    run: Mapping[str, Any], rows: Sequence[ClaimRow], changed: Sequence[ClaimRow]
 ) -> str:
-    """The sentence the summary gives: how many claims get another verdict on another stack."""
-    changed = differing(rows, frameworks)
+    """The sentence the summary gives: how many claims (`changed`, of `differing`) get another
+    verdict on another stack."""
     stacks = list(rows[0].verdicts) if rows else []
     if len(stacks) < 2:
         return ""

@@ -7,12 +7,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from bench.validity import CALIBRATION_ROLE
 from reports.inputs import StoredRun
 from reports.scale import floor_rows
-from reports.stack_claims import shown_order
 from reports.stacks import (
     TODAY,
     base_of,
+    older,
     package_version,
     stack_label,
     stack_names,
@@ -20,7 +21,7 @@ from reports.stacks import (
     stack_packages,
     stack_record,
 )
-from reports.tables import KEY_PACKAGES, Cell, Table, label, ordered
+from reports.tables import Cell, Table, key_package_names, label, ordered
 
 NOT_INSTALLED = "not installed"
 
@@ -28,7 +29,7 @@ NOT_INSTALLED = "not installed"
 def stacks_table(run: Mapping[str, Any]) -> Table:
     """One row per stack the run served from, as its record says."""
     rows = []
-    for stack in shown_order(stack_names(run)):
+    for stack in stack_names(run):
         record = stack_record(run, stack)
         exceptions = record.get("exceptions") or []
         rows.append(
@@ -57,7 +58,7 @@ def stacks_table(run: Mapping[str, Any]) -> Table:
 def versions_table(run: Mapping[str, Any]) -> Table:
     """Each deployment's framework and server, with the version each stack served it with (from
     run.json's deployments), one column pair per stack."""
-    stacks = shown_order(stack_names(run))
+    stacks = stack_names(run)
     deployments = run.get("deployments") or {}
     by_base: dict[str, dict[str, dict[str, Any]]] = {}
     for name in ordered(run):
@@ -99,21 +100,12 @@ def _versioned(info: Mapping[str, Any] | None, what: str) -> Cell:
 
 def key_packages_table(run: Mapping[str, Any]) -> Table:
     """The distributions that matter for reading the figures, as each stack installed them."""
-    stacks = shown_order(stack_names(run))
-    installed = {s: stack_packages(run, s) for s in stacks}
-    wanted = list(
-        dict.fromkeys(
-            [
-                str(info.get(k) or "").lower()
-                for info in (run.get("deployments") or {}).values()
-                for k in ("framework", "server")
-            ]
-            + [p for p in KEY_PACKAGES if p != "locust"]
-        )
-    )
+    stacks = stack_names(run)
+    # Locust runs in today's environment for every stack (see the note).
+    wanted = [p for p in key_package_names(run) if p != "locust"]
     rows = []
     for name in wanted:
-        versions = {s: package_version(installed[s], name) for s in stacks}
+        versions = versions_on(run, name)
         if not any(versions.values()):
             continue
         same = len(set(versions.values())) == 1
@@ -172,13 +164,13 @@ def shared_parts(stored: StoredRun) -> list[str]:
     calibration = [
         label(stored.info, n)
         for n, d in stored.deployments.items()
-        if d.get("role") == "calibration" and stack_of(d) == TODAY
+        if d.get("role") == CALIBRATION_ROLE and stack_of(d) == TODAY
     ]
     if calibration:
         lines.append(
             f"{', '.join(calibration)}: served from today's stack only, and kept in every "
             "stack's view. It calibrates the load generator, and the load generator (Locust, in "
-            "today's environment) is the same for both stacks, so one ceiling serves both."
+            "today's environment) is the same for every stack, so one ceiling serves them all."
         )
     if not floor_rows(stored).empty:
         lines.append(
@@ -191,14 +183,17 @@ def shared_parts(stored: StoredRun) -> list[str]:
 MODEL_LIBRARIES = ("scikit-learn", "numpy", "scipy", "skops")
 
 
+def versions_on(run: Mapping[str, Any], name: str) -> dict[str, str | None]:
+    """stack -> the version of a distribution it installed (None: not installed or unknown)."""
+    return {s: package_version(stack_packages(run, s), name) for s in stack_names(run)}
+
+
 def _model_libraries(run: Mapping[str, Any]) -> str:
     """Whether the model's libraries are the same versions on every stack, as recorded: only
     then does today's floor stand for every stack's model call."""
-    stacks = shown_order(stack_names(run))
-    installed = {s: stack_packages(run, s) for s in stacks}
     differ, unknown = [], []
     for name in MODEL_LIBRARIES:
-        versions = {s: package_version(installed[s], name) for s in stacks}
+        versions = versions_on(run, name)
         if None in versions.values():
             unknown.append(name)
         elif len(set(versions.values())) > 1:
@@ -212,7 +207,14 @@ def _model_libraries(run: Mapping[str, Any]) -> str:
     if not known:
         return "The model's library versions are not recorded for every stack."
     missing = f" ({', '.join(unknown)} not recorded on every stack)" if unknown else ""
+    # Say that the exceptions give the reason only where every other stack records them so.
+    excepted = all(
+        set(known)
+        <= {str(e.get("package", "")) for e in stack_record(run, s).get("exceptions") or []}
+        for s in older(stack_names(run))
+    )
+    why = " (the exceptions below say why)" if excepted else ""
     return (
         f"The model's libraries ({', '.join(known)}) are the same versions on every stack"
-        f"{missing}, so it stands for each stack's model call (the exceptions below say why)."
+        f"{missing}, so it stands for each stack's model call{why}."
     )

@@ -13,13 +13,12 @@ import pandas as pd
 
 from reports import stats, text
 from reports.compare import INTERACTION_EQUIVALENTS
-from reports.evaluators import PAPER_FRAMEWORKS, subject_of
+from reports.evaluators import PAPER_FRAMEWORKS, display, subject_of
 from reports.inputs import StoredRun
-from reports.stack_claims import shown_order
+from reports.stack_perf import THROUGHPUT, Measured
 from reports.stacks import TODAY, stack_label
 from reports.tables import SATURATED_NOTE, Cell, Table, _users_cell
 
-THROUGHPUT = "throughput"
 NOT_DISTINGUISHABLE = "\u2248"  # between two frameworks whose ratio's interval holds 1
 
 
@@ -57,13 +56,11 @@ COMPARISONS = {
 }
 
 
-def orderings(views: Mapping[str, StoredRun]) -> list[Ordering]:
+def orderings(measured: Measured) -> list[Ordering]:
     """At every users level every stack measured: the paper's frameworks by median throughput
     at their default configurations, on each stack, and whether the order holds."""
-    stacks = shown_order(list(views))
-    # A view computes its load levels anew at every access: read them once.
-    levels = {s: views[s].load_levels for s in stacks}
-    flags = {s: stats.any_flag(levels[s]) for s in stacks}
+    stacks, views = measured.stacks, measured.views
+    levels, flags = measured.frames, measured.flags
     found = []
     for scenario, comparison in COMPARISONS.items():
         participants = {s: _participants(views[s], levels[s], scenario) for s in stacks}
@@ -145,10 +142,8 @@ def _holds_one(ratio: stats.Estimate) -> bool:
 
 
 def _display(views: Mapping[str, StoredRun], stack: str, framework: str) -> str:
-    run = views[TODAY].info if TODAY in views else views[stack].info
-    name = subject_of(run, framework)
-    info = (run.get("deployments") or {}).get(name or "", {})
-    return str(info.get("display_name") or framework.capitalize())
+    """A framework as today's view names it, so that every stack's order reads alike."""
+    return display((views.get(TODAY) or views[stack]).info, framework)
 
 
 HOLDS = "holds"
@@ -169,7 +164,9 @@ def _across(
                     if rank[a] > rank[b]:
                         flipped.add(tuple(sorted((a, b))))
     medians_only = (
-        "" if intervals else " (by medians alone: no interval with fewer than 3 repetitions)"
+        ""
+        if intervals
+        else f" (by medians alone: no interval with fewer than {stats.MIN_N_FOR_CI} repetitions)"
     )
     if not flipped:
         return HOLDS + medians_only
@@ -178,10 +175,9 @@ def _across(
     return CHANGES + medians_only
 
 
-def ordering_table(views: Mapping[str, StoredRun], found: list[Ordering] | None = None) -> Table:
-    """The orderings (computed anew unless given) as a table, one row per compared level."""
-    stacks = shown_order(list(views))
-    found = orderings(views) if found is None else found
+def ordering_table(measured: Measured, found: list[Ordering]) -> Table:
+    """The orderings (of `orderings`) as a table, one row per compared level."""
+    stacks, views = measured.stacks, measured.views
     rows = [
         [
             Cell(o.comparison),
@@ -200,20 +196,20 @@ def ordering_table(views: Mapping[str, StoredRun], found: list[Ordering] | None 
     notes = (
         "Each framework at its default configuration, fastest first by median throughput. "
         f"“>”: the interval of the two neighbours' throughput ratio lies above 1; "
-        f"“{NOT_DISTINGUISHABLE}”: it holds 1 (not distinguishable). With fewer than 3 "
+        f"“{NOT_DISTINGUISHABLE}”: it holds 1 (not distinguishable). With fewer than "
+        f"{stats.MIN_N_FOR_CI} "
         "repetitions there is no interval and the order is that of the medians alone.",
         *([SATURATED_NOTE] if any(o.loadgen_bound for o in found) else []),
     )
     return Table(columns, rows, notes=notes)
 
 
-def ordering_line(views: Mapping[str, StoredRun], found: list[Ordering] | None = None) -> str:
+def ordering_line(measured: Measured, found: list[Ordering]) -> str:
     """One sentence for the summary: at how many levels the order holds."""
-    found = orderings(views) if found is None else found
     if not found:
         return ""
     held = sum(o.verdict.startswith(HOLDS) for o in found)
-    names = " and ".join(stack_label(views[s].info, s) for s in shown_order(list(views)))
+    names = " and ".join(stack_label(measured.views[s].info, s) for s in measured.stacks)
     medians = "" if all(o.with_intervals for o in found) else " (by medians alone at some)"
     return (
         f"The order of the paper's frameworks by throughput is the same on {names} at "

@@ -13,13 +13,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from bench.validity import CALIBRATION_ROLE
 from reports import stats, text
 from reports.evaluators import PAPER_FRAMEWORKS, read_estimate
 from reports.inputs import LOAD_SCENARIOS, StoredRun
-from reports.stack_claims import shown_order
-from reports.stacks import TODAY
+from reports.stacks import TODAY, older, shown_order
 from reports.tables import (
     SATURATED_NOTE,
     Cell,
@@ -31,22 +31,14 @@ from reports.tables import (
 )
 
 THROUGHPUT, LATENCY = "throughput", "latency_p50"
+NO_INTERVAL = f"none with fewer than {stats.MIN_N_FOR_CI} repetitions"
 INTERVAL_NOTE = (
-    "Brackets: 95 % percentile-bootstrap interval of the median over repetitions (none with "
-    "fewer than 3 repetitions; with 3 it spans the lowest to the highest repetition). A ratio "
+    f"Brackets: 95 % percentile-bootstrap interval of the median over repetitions ({NO_INTERVAL}"
+    f"; with {stats.MIN_N_FOR_CI} it spans the lowest to the highest repetition). A ratio "
     "between the stacks is the ratio of the two medians, its interval resampling both sides "
     "independently. The runner interleaves the stacks' deployments in every repetition, on the "
     "same machine and with the same load generator (bench/plan.toml)."
 )
-
-
-def _older(views: Mapping[str, StoredRun]) -> list[str]:
-    return [s for s in shown_order(list(views)) if s != TODAY]
-
-
-def _key_name(stack: str) -> str:
-    """The short name a column heading gives a stack: "2022", "today"."""
-    return stack if stack != TODAY else "today"
 
 
 @dataclass(frozen=True)
@@ -57,32 +49,14 @@ class Level:
     users: int
 
 
-def shared_levels(views: Mapping[str, StoredRun]) -> list[Level]:
-    """The load levels every stack measured for the same deployment and configuration, in the
-    report's order of deployments (calibration left out: it is today's only)."""
-    found: list[set[tuple]] = []
-    for v in views.values():
-        levels = v.load_levels
-        rows = levels[levels["metric"] == THROUGHPUT]
-        calibration = {n for n, d in v.deployments.items() if d.get("role") == CALIBRATION_ROLE}
-        keys = zip(rows["deployment"], rows["config"], rows["scenario"], rows["users"], strict=True)
-        found.append({(d, c, s, int(u)) for d, c, s, u in keys if d not in calibration})
-    common = set.intersection(*found) if found else set()
-    order = ordered(views[TODAY].info) if TODAY in views else sorted({k[0] for k in common})
-    return [
-        Level(*key)
-        for key in sorted(
-            (k for k in common if k[0] in order),
-            key=lambda k: (order.index(k[0]), LOAD_SCENARIOS.index(k[2]), k[1] != "default", k),
-        )
-    ]
-
-
-class _Levels:
-    """Each stack's load levels and saturated levels, read once: a view computes them anew
-    at every access."""
+class Measured:
+    """Each stack's view with its load levels and saturated levels, read once (a view computes
+    them anew at every access), for every table of this module and reports/stack_order.py."""
 
     def __init__(self, views: Mapping[str, StoredRun]) -> None:
+        self.views = dict(views)
+        self.stacks = shown_order(views)
+        self.older = older(views)
         self.frames = {s: v.load_levels for s, v in views.items()}
         self.flags = {s: stats.any_flag(f) for s, f in self.frames.items()}
 
@@ -95,19 +69,40 @@ class _Levels:
         key = (level.deployment, level.config, level.scenario, level.users)
         return key in self.flags[stack]
 
+    @cached_property
+    def shared_levels(self) -> list[Level]:
+        """The load levels every stack measured for the same deployment and configuration, in
+        the report's order of deployments (calibration left out: it is today's only)."""
+        found: list[set[tuple]] = []
+        for stack, levels in self.frames.items():
+            rows = levels[levels["metric"] == THROUGHPUT]
+            deployments = self.views[stack].deployments
+            calibration = {n for n, d in deployments.items() if d.get("role") == CALIBRATION_ROLE}
+            keys = zip(
+                rows["deployment"], rows["config"], rows["scenario"], rows["users"], strict=True
+            )
+            found.append({(d, c, s, int(u)) for d, c, s, u in keys if d not in calibration})
+        common = set.intersection(*found) if found else set()
+        today = self.views.get(TODAY)
+        order = ordered(today.info) if today else sorted({k[0] for k in common})
+        return [
+            Level(*key)
+            for key in sorted(
+                (k for k in common if k[0] in order),
+                key=lambda k: (order.index(k[0]), LOAD_SCENARIOS.index(k[2]), k[1] != "default", k),
+            )
+        ]
 
-def side_by_side_table(
-    views: Mapping[str, StoredRun], same_within: float, slightly_up_to: float
-) -> Table:
+
+def side_by_side_table(measured: Measured, same_within: float, slightly_up_to: float) -> Table:
     """Throughput and median latency of each deployment on every stack, at every level they all
     measured, with the older stack's figure divided by today's."""
-    stacks = shown_order(list(views))
-    older = _older(views)
-    today = views.get(TODAY)
+    stacks, older = measured.stacks, measured.older
+    today = measured.views.get(TODAY)
     if today is None or not older:
         return Table([], [])
-    rows, measured = [], _Levels(views)
-    for level in shared_levels(views):
+    rows = []
+    for level in measured.shared_levels:
         bound = any(measured.bound(s, level) for s in stacks)
         cells = [
             Cell(label(today.info, level.deployment)),
@@ -125,14 +120,13 @@ def side_by_side_table(
                     reading = read_estimate(ratio, same_within, slightly_up_to) or "undecided"
                     cells.append(Cell(reading, css="muted" if bound else ""))
         rows.append(cells)
-    names = {s: _key_name(s) for s in stacks}
     columns = ["Deployment", "Scenario", "Config", "Users"]
     for metric, unit in ((THROUGHPUT, "/s"), (LATENCY, "ms")):
         heading = "Throughput" if metric == THROUGHPUT else "p50"
-        columns += [f"{heading}, {names[s]} ({unit})" for s in stacks]
-        columns += [f"{heading}: {names[s]} ÷ today" for s in older]
+        columns += [f"{heading}, {s} ({unit})" for s in stacks]
+        columns += [f"{heading}: {s} ÷ {TODAY}" for s in older]
         if metric == THROUGHPUT:
-            columns += [f"Reading: {names[s]} against today" for s in older]
+            columns += [f"Reading: {s} against {TODAY}" for s in older]
     notes = [
         INTERVAL_NOTE,
         "A throughput ratio above 1 means the older stack served more per second; a latency "
@@ -165,25 +159,23 @@ def bare_app(stored: StoredRun) -> str | None:
     return None
 
 
-def overhead_table(views: Mapping[str, StoredRun]) -> Table:
+def overhead_table(measured: Measured) -> Table:
     """Each framework served by the same server as the bare WSGI app, against that app on its
     own stack: the median latency it adds and its throughput ratio, per stack."""
-    stacks = shown_order(list(views))
-    older = _older(views)
+    stacks, older, views = measured.stacks, measured.older, measured.views
     bare = {s: bare_app(views[s]) for s in stacks}
-    if not older or None in bare.values():
+    if not older or TODAY not in views or None in bare.values():
         return Table([], [])
-    rows, measured = [], _Levels(views)
-    for level in shared_levels(views):
-        info = views[TODAY].deployments.get(level.deployment, {})
-        served_alike = info.get("server") == views[TODAY].deployments[bare[TODAY] or ""].get(
-            "server"
-        )
+    today = views[TODAY].deployments
+    server = today[bare[TODAY]].get("server")
+    rows = []
+    for level in measured.shared_levels:
+        info = today.get(level.deployment, {})
         if info.get("framework") not in PAPER_FRAMEWORKS or level.config != "default":
             continue
-        if not served_alike:
+        if info.get("server") != server:
             continue
-        on = {s: Level(bare[s] or "", "default", level.scenario, level.users) for s in stacks}
+        on = {s: Level(bare[s], "default", level.scenario, level.users) for s in stacks}
         if not all(measured.values(s, on[s], LATENCY) for s in stacks):
             continue
         added = {}
@@ -205,23 +197,35 @@ def overhead_table(views: Mapping[str, StoredRun]) -> Table:
             )
             cells.append(Cell(text.ratio(ratio), note=f"n = {ratio.n}", css="num"))
         rows.append(cells)
-    names = {s: _key_name(s) for s in stacks}
     columns = [
         "Framework",
         "Scenario",
         "Users",
-        *(f"p50 added over bare WSGI, {names[s]} (ms)" for s in stacks),
-        *(f"Change, {names[s]} against today (ms)" for s in older),
-        *(f"Throughput ÷ bare WSGI, {names[s]}" for s in stacks),
+        *(f"p50 added over bare WSGI, {s} (ms)" for s in stacks),
+        *(f"Change, {s} against {TODAY} (ms)" for s in older),
+        *(f"Throughput ÷ bare WSGI, {s}" for s in stacks),
     ]
+    elsewhere = sorted(
+        {
+            f"{label(views[TODAY].info, n)} (served by {d.get('server') or '?'})"
+            for n, d in today.items()
+            if d.get("framework") in PAPER_FRAMEWORKS and d.get("server") != server
+        }
+    )
     notes = (
         "Each stack's framework against the bare WSGI app served from the same stack, under the "
-        "same gunicorn settings, at the default configuration: what the framework adds. Added "
+        f"same {server} settings, at the default configuration: what the framework adds. Added "
         "latency and its change are differences of medians over repetitions, without an "
         "interval; the throughput ratios carry the bootstrap interval of a ratio of medians "
-        "(none with fewer than 3 repetitions).",
-        "Streamlit is not a WSGI application and has no API scenario, so the bare WSGI app is "
-        "no like-for-like floor for it.",
+        f"({NO_INTERVAL}).",
+        *(
+            [
+                f"Not compared: {', '.join(elsewhere)}. The bare WSGI app under {server} is no "
+                "like-for-like floor for a framework another server serves."
+            ]
+            if elsewhere
+            else []
+        ),
     )
     return Table(columns, rows, notes=notes)
 

@@ -9,7 +9,8 @@ from typing import Any
 
 from reports import claims, stack_claims, stack_info, stack_order, stack_perf
 from reports.inputs import StoredRun
-from reports.stacks import TODAY, has_other_stacks, stack_label, stack_title
+from reports.stacks import TODAY, has_other_stacks, shown_order, stack_label, stack_of, stack_title
+from reports.tables import label, ordered
 
 CLAIMS_FILE = "claims-{stack}.json"  # beside claims.json (today's), one per other stack
 
@@ -33,7 +34,7 @@ def per_stack_lines(
     if not has_other_stacks(stored.info):
         return lines(stored)
     found = []
-    for stack in stack_claims.shown_order(list(views)):
+    for stack in shown_order(views):
         title = stack_title(stored.info, stack)
         found += [f"On {title}: {line}" for line in lines(views[stack])]
     return found
@@ -49,28 +50,30 @@ def context(
     if not has_other_stacks(stored.info):
         return {"stacks_shown": False}
     run = stored.info
-    order = stack_claims.shown_order(list(views))
+    measured = stack_perf.Measured(views)
+    order, others = measured.stacks, measured.older
     rows = stack_claims.claim_rows(by_stack)
-    others = [s for s in order if s != TODAY]
-    found = stack_order.orderings(views)
+    differences = stack_claims.differing(rows, registry.frameworks)
+    found = stack_order.orderings(measured)
     return {
         "stacks_shown": True,
         "stack_order": order,
         "stack_labels": {s: stack_label(run, s) for s in order},
         "stack_titles": {s: stack_title(run, s) for s in order},
         "stack_others": {s: stack_label(run, s) for s in others},
+        "stack_variants": _variants(stored, others),
         "stack_tallies": {s: claims.tally(by_stack[s]) for s in order},
         "stack_claim_rows": rows,
-        "stack_differences": stack_claims.differing(rows, registry.frameworks),
+        "stack_differences": differences,
         "stack_differences_heading": stack_claims.differences_heading(run, order),
         "stack_summary": [
             *(stack_claims.tally_line(run, s, by_stack[s]) for s in others),
-            stack_claims.difference_summary(run, rows, registry.frameworks),
-            stack_order.ordering_line(views, found),
+            stack_claims.difference_summary(run, rows, differences),
+            stack_order.ordering_line(measured, found),
         ],
-        "stack_perf_table": stack_perf.side_by_side_table(views, *bands),
-        "stack_order_table": stack_order.ordering_table(views, found),
-        "stack_overhead_table": stack_perf.overhead_table(views),
+        "stack_perf_table": stack_perf.side_by_side_table(measured, *bands),
+        "stack_order_table": stack_order.ordering_table(measured, found),
+        "stack_overhead_table": stack_perf.overhead_table(measured),
         "stacks_table": stack_info.stacks_table(run),
         "stack_versions_table": stack_info.versions_table(run),
         "stack_packages_table": stack_info.key_packages_table(run),
@@ -79,6 +82,16 @@ def context(
         "stack_claims_files": claims_files(by_stack),
         "stack_measured": _measured(run, others),
     }
+
+
+def _variants(stored: StoredRun, stacks: list[str]) -> dict[str, str]:
+    """stack -> the deployments the run served from it, as the page names them."""
+    found = {}
+    for stack in stacks:
+        names = [n for n in ordered(stored.info) if stack_of(stored.deployments[n]) == stack]
+        if names:
+            found[stack] = _and([label(stored.info, n) for n in names])
+    return found
 
 
 def _measured(run: Mapping[str, Any], stacks: list[str]) -> dict[str, str]:

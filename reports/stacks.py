@@ -17,7 +17,7 @@ all of it is today's, and today's view of it is the run itself.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -46,10 +46,21 @@ def view_stack(run: Mapping[str, Any]) -> str:
     return str(run.get(VIEW_KEY) or TODAY)
 
 
+def shown_order(stacks: Iterable[str]) -> list[str]:
+    """The stacks in the order the report sets them side by side: oldest first, today last."""
+    stacks = set(stacks)
+    return [*sorted(stacks - {TODAY}), *([TODAY] if TODAY in stacks else [])]
+
+
+def older(stacks: Iterable[str]) -> list[str]:
+    """The stacks other than today's, in shown order."""
+    return [s for s in shown_order(stacks) if s != TODAY]
+
+
 def stack_names(run: Mapping[str, Any]) -> list[str]:
-    """Every stack the run served a deployment from, today's first."""
+    """Every stack the run served a deployment from (today's always), in shown order."""
     found = {stack_of(info) for info in (run.get("deployments") or {}).values()}
-    return [TODAY, *sorted(found - {TODAY})]
+    return shown_order({TODAY, *found})
 
 
 def has_other_stacks(run: Mapping[str, Any]) -> bool:
@@ -143,7 +154,7 @@ def view(stored: StoredRun, stack: str = TODAY) -> StoredRun:
 
 
 def views(stored: StoredRun) -> dict[str, StoredRun]:
-    """Every stack's view, today's first."""
+    """Every stack's view, in shown order."""
     return {stack: view(stored, stack) for stack in stack_names(stored.info)}
 
 

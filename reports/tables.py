@@ -523,15 +523,21 @@ def _plain(value: Any) -> str:
     return str(value)  # stored metadata is shown as stored, never rounded
 
 
-def key_packages(run: Mapping[str, Any]) -> dict[str, str]:
-    """The installed versions that matter for reading the figures: each deployment's framework
-    and server, the libraries they serve through, the model's, and the load generator."""
-    wanted = {
+def key_package_names(run: Mapping[str, Any]) -> list[str]:
+    """The distributions that matter for reading the figures: each deployment's framework and
+    server, then KEY_PACKAGES (the libraries they serve through, the model's, the load
+    generator), lower-case and each once."""
+    served = [
         str(info.get(k, "")).lower()
         for info in (run.get("deployments") or {}).values()
         for k in ("framework", "server")
-    }
-    wanted |= set(KEY_PACKAGES)
+    ]
+    return list(dict.fromkeys([*served, *KEY_PACKAGES]))
+
+
+def key_packages(run: Mapping[str, Any]) -> dict[str, str]:
+    """The installed versions of key_package_names."""
+    wanted = set(key_package_names(run))
     packages = run.get("packages") or {}
     return {name: version for name, version in packages.items() if name.lower() in wanted}
 

@@ -213,7 +213,7 @@ def test_a_stack_name_from_run_json_never_names_a_path():
 
 
 def test_the_side_by_side_table_quotes_each_stacks_medians_and_their_ratio(stored, views):
-    table = stack_perf.side_by_side_table(views, 0.05, 0.30)
+    table = stack_perf.side_by_side_table(stack_perf.Measured(views), 0.05, 0.30)
     assert {"Throughput, 2022 (/s)", "Throughput, today (/s)"} <= set(table.columns)
     assert {"Throughput: 2022 ÷ today", "p50: 2022 ÷ today"} <= set(table.columns)
     names = set(column(table, "Deployment"))
@@ -239,15 +239,17 @@ def test_the_side_by_side_table_quotes_each_stacks_medians_and_their_ratio(store
 def test_without_enough_repetitions_no_interval_is_claimed(stored):
     results = stored.results[stored.results["repetition"] <= 1]
     views = stacks.views(replace(stored, results=results))
-    table = stack_perf.side_by_side_table(views, 0.05, 0.30)
+    table = stack_perf.side_by_side_table(stack_perf.Measured(views), 0.05, 0.30)
     assert not any("[" in c.text for row in table.rows for c in row[4:])
     assert set(column(table, "Reading: 2022 against today")) == {"undecided"}
-    verdicts = [o.verdict for o in stack_order.orderings(views)]
+    verdicts = [o.verdict for o in stack_order.orderings(stack_perf.Measured(views))]
     assert verdicts and all("by medians alone" in v for v in verdicts)
 
 
 def test_the_order_of_the_frameworks_is_compared_across_the_stacks(views):
-    found = {(o.comparison, o.users): o for o in stack_order.orderings(views)}
+    measured = stack_perf.Measured(views)
+    orderings = stack_order.orderings(measured)
+    found = {(o.comparison, o.users): o for o in orderings}
     interaction = stack_order.COMPARISONS["form"]
     assert found[(interaction, 16)].by_stack["2022"] == "Flask > Django > Streamlit"
     assert found[(interaction, 16)].verdict == stack_order.HOLDS
@@ -256,12 +258,12 @@ def test_the_order_of_the_frameworks_is_compared_across_the_stacks(views):
     assert flipped.names_by_stack["2022"] == ("django", "flask")
     assert flipped.names_by_stack[stacks.TODAY] == ("flask", "django")
     assert flipped.verdict == stack_order.CHANGES
-    line = stack_order.ordering_line(views)
+    line = stack_order.ordering_line(measured, orderings)
     assert f"at {len(found) - 1} of {len(found)} compared levels" in line
 
 
 def test_each_frameworks_overhead_is_over_the_bare_wsgi_app_of_its_own_stack(stored, views):
-    table = stack_perf.overhead_table(views)
+    table = stack_perf.overhead_table(stack_perf.Measured(views))
     assert set(column(table, "Framework")) == {"Flask", "Django"}  # Streamlit is no WSGI app
     levels = stored.load_levels
 
@@ -321,6 +323,21 @@ def test_what_every_stacks_view_shares_with_todays_is_said(stored, html):
     (_, differs) = stack_info.shared_parts(replace(stored, info=info))
     assert "differ between the stacks (scikit-learn 1.0.2 (2022) / 1.9.1 (today))" in differs
     assert unescape(calibration) in unescape(html)
+    # The exceptions are named as the reason only where they record the model's libraries.
+    assert "the exceptions below say why" in floor
+    info = copy.deepcopy(stored.info)
+    info["stacks"]["2022"]["exceptions"] = []
+    (_, unexplained) = stack_info.shared_parts(replace(stored, info=info))
+    assert "same versions on every stack" in unexplained and "exceptions" not in unexplained
+
+
+def test_the_section_names_what_each_stack_served_from_run_json(html):
+    page = unescape(html)
+    assert (
+        "From the February 2022 stack this run served Flask 2022, Streamlit 2022, Django 2022 "
+        "and bare WSGI 2022 (reference), at 1 and 16 users" in page
+    )
+    assert '<a href="#stacks">February 2022 and today</a>' in page
 
 
 def test_a_run_without_stack_records_is_still_reported_per_stack(stored, registry):

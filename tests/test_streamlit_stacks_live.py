@@ -9,13 +9,12 @@ import pytest
 import websocket
 
 from bench import PROJECT_ROOT, streamlit_client
-from bench.bind import Bind
+from bench.bind import Bind, binding
 from bench.foreign_host import websocket_handshake, websocket_refusal
 from bench.manifest import discover
-from bench.process import start, stop, wait_healthy
 from bench.streamlit_client import LEGACY, STCORE, StreamlitSession, known_protocol
 from shared_model.model import predict
-from tests.live import STARTUP_TIMEOUT_S, free_port, still_alive
+from tests.live import ServerPool
 
 pytestmark = pytest.mark.live
 
@@ -30,22 +29,16 @@ ROW = {"sepal_length_cm": 6.5, "sepal_width_cm": 3.0, "petal_length_cm": 5.5, "p
 
 @pytest.fixture(scope="module")
 def streamlits(tmp_path_factory):
-    """Both Streamlits at their defaults, answering loopback and NAMED (ALLOWED_HOSTS)."""
-    logs = tmp_path_factory.mktemp("streamlits")
-    bind = Bind("127.0.0.1", (NAMED,))
-    running, seen = {}, []
+    """Both Streamlits at their defaults, answering loopback and NAMED (ALLOWED_HOSTS): a dict
+    of their RunningDeployments by name."""
+    pool = ServerPool(STREAMLITS.values(), tmp_path_factory.mktemp("streamlits"))
     try:
-        for name in NAMES:
-            log_path = logs / f"{name}.log"
-            running[name] = start(STREAMLITS[name], port=free_port(), log_path=log_path, bind=bind)
-        for server in running.values():
-            wait_healthy(server, STARTUP_TIMEOUT_S)
-            seen += server.tree()
-        yield running
+        with binding(Bind("127.0.0.1", (NAMED,))):  # read when each server starts
+            pool.warm(NAMES)
+        yield {name: pool.get(name) for name in NAMES}
     finally:
-        for server in running.values():
-            stop(server)
-    assert not still_alive(seen), "servers outlived stop()"
+        left = pool.close()
+    assert not left, f"servers outlived stop(): {left}"
 
 
 @pytest.fixture
@@ -87,9 +80,9 @@ def test_the_client_runs_the_app_on_each_streamlit(streamlits, name, model, fres
         shown = {label: widget.default for label, widget in session.number_inputs.items()}
         assert shown == pytest.approx(defaults)
         assert set(session.buttons) == {"Predict"}
+        expected = predict(model, [ROW])[0]
         for _ in range(2):  # the session stays usable
             run = session.submit(ROW, "Predict")
-            expected = predict(model, [ROW])[0]
             assert run.status == "FINISHED_SUCCESSFULLY" and not run.exceptions
             assert run.prediction_label == expected["label"], run.headings
             assert run.json_bodies == [pytest.approx(expected["probabilities"], abs=1e-9)]
@@ -157,13 +150,14 @@ def test_both_streamlits_answer_the_same_hosts(streamlits, name, host, answered)
     assert status == (101 if answered else 403), note
 
 
-def _run_2022(script: str) -> subprocess.CompletedProcess:
-    """`script` in the 2022 stack's interpreter, as serve.py runs there (in the app's folder)."""
+def _run_2022(*args: str, **env: str) -> str:
+    """The output of the 2022 stack's interpreter run with `args` and `env`, as serve.py runs
+    there (in the app's folder)."""
     return subprocess.run(
-        [STREAMLITS["streamlit-2022"].stack.python, "-c", script],
-        cwd=APP_DIR, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT_ROOT)},
+        [STREAMLITS["streamlit-2022"].stack.python, *args],
+        cwd=APP_DIR, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT_ROOT), **env},
         capture_output=True, text=True, timeout=120, check=True,
-    )  # fmt: skip
+    ).stdout  # fmt: skip
 
 
 COMPAT_SCRIPT = """
@@ -192,7 +186,7 @@ def test_compat_2022_is_applied_by_feature_and_only_to_1_6():
     from deployments.streamlit_app import compat_2022
 
     assert compat_2022.needed() is False  # today's Streamlit has server.allowedHosts
-    found = json.loads(_run_2022(COMPAT_SCRIPT).stdout)
+    found = json.loads(_run_2022("-c", COMPAT_SCRIPT))
     assert found == {
         "needed": True,
         "notice": False,
@@ -205,13 +199,7 @@ def test_compat_2022_is_applied_by_feature_and_only_to_1_6():
 def test_1_6_resolves_the_settings_serve_py_gives_it(tmp_path):
     """1.6's own `config show`, run as its configurations run it: no error details (config.toml's
     "none" is 1.67's word, which 1.6 would read as true), the address from BIND_HOST."""
-    result = subprocess.run(
-        [STREAMLITS["streamlit-2022"].stack.python, "serve.py", "config", "show"],
-        cwd=APP_DIR,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(PROJECT_ROOT),
-             "BIND_HOST": "127.0.0.1"},
-        capture_output=True, text=True, timeout=120, check=True,
-    )  # fmt: skip
-    assert "\nshowErrorDetails = false\n" in result.stdout
-    assert '\naddress = "127.0.0.1"\n' in result.stdout
-    assert "allowedHosts" not in result.stdout  # 1.6 has no such option: compat_2022 checks
+    shown = _run_2022("serve.py", "config", "show", HOME=str(tmp_path), BIND_HOST="127.0.0.1")
+    assert "\nshowErrorDetails = false\n" in shown
+    assert '\naddress = "127.0.0.1"\n' in shown
+    assert "allowedHosts" not in shown  # 1.6 has no such option: compat_2022 checks

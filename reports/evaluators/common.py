@@ -3,13 +3,12 @@ framework a deployment stands for, and how per-framework findings add up to a ve
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import pandas as pd
 
-from reports.stacks import stack_of, view_stack
+from reports.stacks import package_version, stack_of, view_stack
 from reports.verdicts import (
     CONTRADICTED,
     NOT_MEASURABLE,
@@ -113,11 +112,7 @@ def deployment_info(run: Mapping[str, Any], framework: str) -> dict[str, Any]:
 
 def installed_version(run: Mapping[str, Any], package: str) -> str | None:
     """The installed version of a distribution, as run.json records it."""
-    wanted = _canonical(package)
-    for name, version in (run.get("packages") or {}).items():
-        if _canonical(name) == wanted:
-            return str(version)
-    return None
+    return package_version(run.get("packages") or {}, package)
 
 
 def extension_for(run: Mapping[str, Any], framework: str, feature: str) -> str:
@@ -127,10 +122,6 @@ def extension_for(run: Mapping[str, Any], framework: str, feature: str) -> str:
     named = (deployment_info(run, framework).get("extensions") or {}).get(feature)
     version = installed_version(run, str(named)) if named else None
     return f"{named} {version}" if version else ""
-
-
-def _canonical(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def findings_verdict(
