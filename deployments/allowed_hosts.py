@@ -5,7 +5,7 @@ server requests as if they came from that site; only the Host header still carri
 name, so every deployment refuses a Host outside this list. The list: loopback, the address in
 BIND_HOST when it is a concrete one (a wildcard bind names no host), and the comma-separated
 names in ALLOWED_HOSTS (the names other machines reach the server by). The runner sets both
-(bench/bind.py); ports in the Host header are ignored. A name with a leading dot also admits
+(bench/targets/bind.py); ports in the Host header are ignored. A name with a leading dot also admits
 its subdomains, as Django and Werkzeug read it. Standard library only, so that every deployment
 (the null target included) can import it without importing another.
 """

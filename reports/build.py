@@ -10,7 +10,7 @@ from typing import Any
 
 import jinja2
 
-from bench.results import RunIdError, atomic_write_text, check_run_id, point_latest
+from bench.store.schema import RunIdError, atomic_write_text, check_run_id, point_latest
 from reports import (
     OUTPUT_DIR,
     claims,

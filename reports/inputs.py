@@ -1,6 +1,6 @@
 """Read one stored run (bench/results/<run-id>/) into what the report works from.
 
-Only bench/results.py is imported from bench: it is the schema the runner writes. Every other
+Only bench/store/schema.py is imported from bench: it is the schema the runner writes. Every other
 file of a run is read defensively, because a partial or interrupted run may lack some of them
 and the report must still say what it has.
 """
@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bench.results import (
+from bench.measure.validity import samples_needed
+from bench.store.schema import (
     CODE_SIZE,
     COLD_START,
     COLUMNS,
@@ -26,7 +27,6 @@ from bench.results import (
     check_run_id,
     read_rows,
 )
-from bench.validity import samples_needed
 
 LOAD_SCENARIOS = ("api_single", "api_batch", "form", "ui_session")
 # http_status: what the server answered to a one-request check (absent in older runs).
@@ -43,7 +43,7 @@ class StoredRun:
     """A stored run: the tidy results table, run.json, verify.csv and inspections.json."""
 
     path: Path
-    results: pd.DataFrame  # every row of results.csv, COLUMNS as in bench/results.py
+    results: pd.DataFrame  # every row of results.csv, COLUMNS as in bench/store/schema.py
     info: dict[str, Any]  # run.json
     verify: pd.DataFrame  # verify.csv (empty when the run has none)
     inspections: dict[str, Any]  # inspections.json ({} when not inspected)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from bench.results import FLOOR
+from bench.store.schema import FLOOR
 from reports import figures, stats, text
 from reports.inputs import LOAD_SCENARIOS, StoredRun
 from reports.tables import SATURATED_NOTE, Cell, Table, _est, _num, _users_cell, label, ordered

@@ -18,7 +18,7 @@ CLAIMS_FILE = "claims-{stack}.json"  # beside claims.json (today's), one per oth
 def claims_files(by_stack: Mapping[str, list[claims.Checked]]) -> dict[str, str]:
     """stack -> the file its verdicts are written to beside the report (other stacks only).
     A stack's name comes from run.json, which need not have been written by the runner: only
-    a plain name (letters and digits, as bench/stacks.py requires) names a file."""
+    a plain name (letters and digits, as bench/targets/stacks.py requires) names a file."""
     return {
         s: CLAIMS_FILE.format(stack=s)
         for s in by_stack

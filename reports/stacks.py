@@ -1,7 +1,7 @@
 """One view of a stored run per software stack, so that every table and evaluator written for one
 stack reads each stack unchanged.
 
-A run may serve a deployment from more than one stack (bench/stacks.py): today's, and the
+A run may serve a deployment from more than one stack (bench/targets/stacks.py): today's, and the
 February 2022 one, whose variants are stored under their own names (`flask-2022`) with
 `stack` and `base` in run.json. A stack's view keeps that stack's deployments under their base
 names (`flask-2022` becomes `flask`), drops every other stack's, and keeps today's calibration
@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from bench.validity import CALIBRATION_ROLE
+from bench.measure.validity import CALIBRATION_ROLE
 from reports.inputs import StoredRun
 
 TODAY = "today"

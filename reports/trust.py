@@ -9,15 +9,15 @@ from typing import Any
 
 import pandas as pd
 
-from bench.results import OPEN_LOOP, SLO, read_rows
-from bench.slo import FAILURE_ALLOWANCE, LATE_SEND_ALLOWANCE
-from bench.validity import (
+from bench.measure.slo import FAILURE_ALLOWANCE, LATE_SEND_ALLOWANCE
+from bench.measure.validity import (
     CALIBRATION_ROLE,
     CEILING_SHARE_FLAG,
     coefficient_of_variation,
     run_validity,
     samples_needed,
 )
+from bench.store.schema import OPEN_LOOP, SLO, read_rows
 from reports import stats, text
 from reports.inputs import StoredRun
 from reports.tables import Cell, Table, _est, _num, label, ordered
@@ -250,7 +250,7 @@ def _generator_behind(
     results: pd.DataFrame, deployment: str, config: str, scenario: str, found: float
 ) -> str:
     """The rates above the one found whose trials missed because sends were late ("" when
-    none): there the limit may be the load generator's. Judged as bench/slo.py judges a trial:
+    none): there the limit may be the load generator's. Judged as bench/measure/slo.py judges a trial:
     failures first (an overloaded server also makes a busy generator late), then late sends."""
     late = []
     for t in _trial_values(results, deployment, config, scenario):

@@ -16,7 +16,7 @@ os.environ.setdefault("FLASK_SECRET_KEY", "test-only-not-a-secret")
 def private_bench_lock(tmp_path, monkeypatch):
     """A run in this process takes a lock of its own: it runs on ports the OS picks, so it
     neither waits for nor blocks a benchmark that holds the machine-wide lock."""
-    from bench import lock
+    from bench.run import lock
 
     monkeypatch.setattr(lock, "LOCK_PATH", tmp_path / "bench.lock")
 
@@ -37,7 +37,7 @@ def good_row(model):
 def servers(tmp_path_factory):
     """Every deployment at its default configuration, started once for the whole session on
     ports the OS picks, for the live tests that only read from a server."""
-    from bench.manifest import discover
+    from bench.targets.manifest import discover
     from tests.live import ServerPool
 
     pool = ServerPool(discover(), tmp_path_factory.mktemp("servers"))

@@ -1,8 +1,8 @@
 """Cases both in-process app tests share: every hostile request of the contract, and a good one."""
 
-from bench.answers import same_predictions
-from bench.bad_inputs import BAD_REQUESTS, ODD_BUT_VALID
-from bench.probes import REQUIRED_SECURITY_HEADERS
+from bench.checks.bad_inputs import BAD_REQUESTS, ODD_BUT_VALID
+from bench.checks.probes import REQUIRED_SECURITY_HEADERS
+from bench.clients.answers import same_predictions
 
 BAD_IDS = [bad.name for bad in BAD_REQUESTS]
 VALID_IDS = [valid.name for valid in ODD_BUT_VALID]

@@ -21,9 +21,9 @@ from typing import Any
 import psutil
 import pytest
 
-from bench.loadgen import free_port
-from bench.manifest import Deployment
-from bench.process import RunningDeployment, start, stop, wait_healthy, wait_until_idle
+from bench.load.locust import free_port
+from bench.targets.manifest import Deployment
+from bench.targets.servers import RunningDeployment, start, stop, wait_healthy, wait_until_idle
 
 POLL_S = 0.05
 # The manifests' start-up timeouts are for a quiet machine; beside other tests it starts slower.

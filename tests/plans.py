@@ -1,6 +1,6 @@
 """The smallest plan a runner test can measure: one level, one repetition, a second's window."""
 
-from bench.plan import Plan
+from bench.run.plan import Plan
 
 TINY = Plan(
     "test",

@@ -13,7 +13,7 @@ import deployments.fastapi_app.app as fastapi_app
 import deployments.null_app.app as null_app
 import deployments.wsgi_app.app as wsgi_app
 from bench import DEPLOYMENTS_DIR, PROJECT_ROOT
-from bench.bad_inputs import FOREIGN_HOST, FOREIGN_HOST_REQUESTS
+from bench.checks.bad_inputs import FOREIGN_HOST, FOREIGN_HOST_REQUESTS
 from deployments.allowed_hosts import allowed_hosts, bind_address, host_allowed, star_patterns
 from deployments.flask_app.app import create_app
 from tests.asgi_client import AsgiClient

@@ -8,12 +8,12 @@ import contextlib
 import psutil
 import pytest
 
-import bench.__main__ as cli
-import bench.runner
-from bench import bind as binding
-from bench.bind import Bind, current, ignored_inherited, parse_address, parse_allowed_hosts
-from bench.manifest import discover, select
-from bench.process import server_env, start, stop, wait_healthy
+import bench.cli.main as cli
+import bench.run.runner
+from bench.targets import bind as binding
+from bench.targets.bind import Bind, current, ignored_inherited, parse_address, parse_allowed_hosts
+from bench.targets.manifest import discover, select
+from bench.targets.servers import server_env, start, stop, wait_healthy
 from tests.live import STARTUP_TIMEOUT_S, free_port
 from tests.plans import TINY
 
@@ -137,9 +137,9 @@ def test_run_benchmark_starts_its_servers_at_the_bind_and_records_it(
         return run.run_dir, "complete"
 
     monkeypatch.setenv("BIND_HOST", "10.1.2.3")
-    monkeypatch.setattr(bench.runner, "_run", fake_run)
+    monkeypatch.setattr(bench.run.runner, "_run", fake_run)
     bind = Bind("0.0.0.0", ("a.example",))
-    bench.runner.run_benchmark(TINY, [], tmp_path, bind=bind)
+    bench.run.runner.run_benchmark(TINY, [], tmp_path, bind=bind)
     assert seen["bind"] == bind
     assert seen["info"]["bind"] == {
         "address": "0.0.0.0",
@@ -155,9 +155,9 @@ def test_run_benchmark_starts_its_servers_at_the_bind_and_records_it(
 def test_a_run_without_bind_records_loopback(tmp_path, monkeypatch, private_bench_lock):
     seen = {}
     monkeypatch.setattr(
-        bench.runner, "_run", lambda run, _: seen.update(run.info) or (run.run_dir, "complete")
+        bench.run.runner, "_run", lambda run, _: seen.update(run.info) or (run.run_dir, "complete")
     )
-    bench.runner.run_benchmark(TINY, [], tmp_path)
+    bench.run.runner.run_benchmark(TINY, [], tmp_path)
     assert seen["bind"] == {"address": "127.0.0.1", "loopback": True, "allowed_hosts": []}
 
 

@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from bench.collect import (
+from bench.measure.metrics import (
     Request,
     Window,
     latency_percentiles,
@@ -11,8 +11,8 @@ from bench.collect import (
     read_request_log,
     recorded_window,
 )
-from bench.results import COLUMNS, LEVEL_METRICS, Row, read_rows, write_rows
-from bench.sampler import Sample, cpu_percent
+from bench.measure.sampler import Sample, cpu_percent
+from bench.store.schema import COLUMNS, LEVEL_METRICS, Row, read_rows, write_rows
 
 
 def requests_every(

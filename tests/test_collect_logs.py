@@ -2,7 +2,7 @@
 
 import pytest
 
-from bench.collect import Request, read_request_log, read_request_logs
+from bench.measure.metrics import Request, read_request_log, read_request_logs
 
 HEADER = "start,name,ms,ok,error"
 

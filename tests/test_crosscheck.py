@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bench import crosscheck
-from bench.crosscheck import (
+from bench.run import crosscheck
+from bench.run.crosscheck import (
     Level,
     Settings,
     WrkError,
@@ -24,8 +24,8 @@ from bench.crosscheck import (
     parse_wrk_output,
     summarise,
 )
-from bench.manifest import discover, select
-from bench.process import split_cores
+from bench.targets.manifest import discover, select
+from bench.targets.servers import split_cores
 from tests.live import free_port
 
 FIXTURE_RUN = Path(__file__).parent / "fixtures" / "run-quick"

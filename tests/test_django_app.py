@@ -1,8 +1,8 @@
 import pytest
 from django.test import Client
 
-from bench.bad_inputs import BAD_REQUESTS, ODD_BUT_VALID
-from bench.pages import field_errors, form_fields, shown_prediction
+from bench.checks.bad_inputs import BAD_REQUESTS, ODD_BUT_VALID
+from bench.clients.form_page import field_errors, form_fields, shown_prediction
 from shared_model.model import predict
 from shared_model.openapi import openapi_document
 from tests.contract_cases import (

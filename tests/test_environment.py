@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 import py_compile
 
-from bench import environment
+from bench.run import environment
 
 
 def test_bytecode_is_precompiled_only_when_the_packages_pyc_is_on_disk(tmp_path, monkeypatch):

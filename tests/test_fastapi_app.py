@@ -5,7 +5,7 @@ import json
 import pytest
 
 import deployments.fastapi_app.app as fastapi_app
-from bench.bad_inputs import BAD_REQUESTS, ODD_BUT_VALID
+from bench.checks.bad_inputs import BAD_REQUESTS, ODD_BUT_VALID
 from shared_model.model import predict
 from shared_model.openapi import openapi_document
 from shared_model.schema import MAX_BODY_BYTES

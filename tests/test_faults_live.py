@@ -22,11 +22,11 @@ from functools import partial
 import psutil
 import pytest
 
-import bench.__main__ as cli
+import bench.cli.main as cli
 from bench import DEPLOYMENTS_DIR, PROJECT_ROOT
-from bench.manifest import discover, load, select
-from bench.process import DeploymentError, port_in_use, start, stop, wait_healthy
-from bench.results import read_rows
+from bench.store.schema import read_rows
+from bench.targets.manifest import discover, load, select
+from bench.targets.servers import DeploymentError, port_in_use, start, stop, wait_healthy
 from tests.live import descendants, free_port, own_lock_env, still_alive, wait_until
 
 
@@ -266,7 +266,7 @@ def test_a_broken_plan_stops_the_run_with_its_file_and_problem(
 
 def test_a_signal_during_a_start_stops_what_it_started_then_is_raised(monkeypatch):
     """The raise waits until start() has returned: what it spawned is stopped, not orphaned."""
-    from bench import cli_util
+    from bench.cli import console as cli_util
 
     before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     stopped = []

@@ -3,8 +3,8 @@ import re
 
 import pytest
 
-from bench.bad_inputs import BAD_REQUESTS, ODD_BUT_VALID
-from bench.pages import field_errors, form_fields, shown_prediction
+from bench.checks.bad_inputs import BAD_REQUESTS, ODD_BUT_VALID
+from bench.clients.form_page import field_errors, form_fields, shown_prediction
 from deployments.flask_app.app import create_app
 from shared_model.model import predict
 from shared_model.openapi import openapi_document

@@ -8,10 +8,10 @@ import subprocess
 import pytest
 import requests
 
-from bench.bad_inputs import FOREIGN_HOST_REQUESTS
-from bench.foreign_host import foreign_host, http_refusal
-from bench.manifest import discover
-from bench.pages import form_fields, shown_prediction
+from bench.checks.bad_inputs import FOREIGN_HOST_REQUESTS
+from bench.checks.foreign_host import foreign_host, http_refusal
+from bench.clients.form_page import form_fields, shown_prediction
+from bench.targets.manifest import discover
 from shared_model.model import predict
 from tests.contract_cases import HEADER_PATHS, assert_same_answers, assert_security_headers
 

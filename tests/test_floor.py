@@ -2,8 +2,9 @@ import os
 
 import pytest
 
-from bench import floor
-from bench.floor import (
+from bench.load.scenarios import BATCH_SIZES
+from bench.measure import floor
+from bench.measure.floor import (
     DEFAULT_BATCH_SIZES,
     MEASURES,
     STATISTICS,
@@ -15,7 +16,6 @@ from bench.floor import (
     summarize,
     time_calls,
 )
-from bench.scenarios import BATCH_SIZES
 from shared_model.model import MODEL_NAMES
 
 # Short runs: these tests check the schema and the plumbing, not the figures.

@@ -4,12 +4,12 @@ refused with a 4xx, never answered, while the server's own name is answered."""
 import pytest
 import requests
 
-from bench.bad_inputs import FOREIGN_HOST_REQUESTS
-from bench.bind import Bind
-from bench.foreign_host import foreign_host, http_refusal, websocket_refusal
-from bench.manifest import discover
-from bench.process import start, stop, wait_healthy
-from bench.streamlit_client import StreamlitSession
+from bench.checks.bad_inputs import FOREIGN_HOST_REQUESTS
+from bench.checks.foreign_host import foreign_host, http_refusal, websocket_refusal
+from bench.clients.streamlit import StreamlitSession
+from bench.targets.bind import Bind
+from bench.targets.manifest import discover
+from bench.targets.servers import start, stop, wait_healthy
 from tests.live import STARTUP_TIMEOUT_S, free_port
 
 pytestmark = pytest.mark.live
@@ -51,7 +51,7 @@ def test_streamlit_refuses_a_foreign_host_on_its_websocket(servers):
 
 
 def test_a_name_given_in_allowed_hosts_is_answered_and_others_are_not(tmp_path):
-    """What `--allowed-hosts` gives a server (bench/bind.py sets ALLOWED_HOSTS) reaches the app."""
+    """What `--allowed-hosts` gives a server (bench/targets/bind.py sets ALLOWED_HOSTS) reaches the app."""
     null = DEPLOYMENTS["null"]
     bind = Bind("127.0.0.1", ("client.example",))
     running = start(null, port=free_port(), log_path=tmp_path / "null.log", bind=bind)

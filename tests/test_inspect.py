@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.inspect import (
+from bench.checks.inspections import (
     COMPONENT_LOOKUPS,
     CodeSizeError,
     build_inspections,
@@ -15,7 +15,7 @@ from bench.inspect import (
     inspect_packages,
     subcommands,
 )
-from bench.manifest import discover, load
+from bench.targets.manifest import discover, load
 
 COMPONENTS = {*COMPONENT_LOOKUPS, "database_backends"}
 
@@ -246,7 +246,7 @@ def test_provenance_dates_and_counts_from_the_installed_files(packages):
 
 
 def test_a_licence_of_vendored_code_does_not_date_the_project():
-    from bench import provenance
+    from bench.checks import provenance
 
     django = provenance.metadata.distribution("django")
     names = {Path(str(p)).name for p in provenance._dating_files(django)}
@@ -254,7 +254,7 @@ def test_a_licence_of_vendored_code_does_not_date_the_project():
 
 
 def test_the_articles_hello_world_does_not_compile_and_a_fixed_one_does():
-    from bench.snippets import SNIPPETS, compile_snippet
+    from bench.checks.snippets import SNIPPETS, compile_snippet
 
     printed = compile_snippet(SNIPPETS["article_hello_world"])
     assert printed["compiles"] is False
@@ -277,7 +277,7 @@ def test_djangos_orm_refuses_the_injections_its_raw_sql_control_lets_through(pac
 
 
 def test_a_check_that_fails_is_stored_as_an_error_not_raised(tmp_path):
-    from bench.deployment_checks import run_checks
+    from bench.checks.deployment_checks import run_checks
 
     folder = tmp_path / "x"
     manifest = _manifest(folder, "werkzeug", ["*.toml"])
@@ -292,7 +292,7 @@ def test_a_check_that_fails_is_stored_as_an_error_not_raised(tmp_path):
 
 
 def test_the_framework_names_an_app_uses_are_read_from_its_source(tmp_path):
-    from bench.provenance import framework_apis
+    from bench.checks.provenance import framework_apis
 
     app = tmp_path / "app.py"
     app.write_text(

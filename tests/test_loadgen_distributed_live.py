@@ -15,14 +15,14 @@ from pathlib import Path
 import psutil
 import pytest
 
-from bench.collect import level_metrics, read_request_logs, recorded_window
-from bench.loadgen import LocustRun, kill_locust, start_locust, wait_locust
-from bench.payloads import write_payload_file
-from bench.peer_auth import read_refusals
-from bench.process import split_cores
-from bench.results import LEVEL_METRICS
-from bench.sampler import TreeSampler
-from bench.scenarios import INTERACTIONS, PAYLOADS_ENV, REQUEST_LOG_ENV, WINDOW_ENV
+from bench.clients.payloads import write_payload_file
+from bench.load.locust import LocustRun, kill_locust, start_locust, wait_locust
+from bench.load.peer_auth import read_refusals
+from bench.load.scenarios import INTERACTIONS, PAYLOADS_ENV, REQUEST_LOG_ENV, WINDOW_ENV
+from bench.measure.metrics import level_metrics, read_request_logs, recorded_window
+from bench.measure.sampler import TreeSampler
+from bench.store.schema import LEVEL_METRICS
+from bench.targets.servers import split_cores
 from tests.live import free_port, still_alive, wait_until
 
 pytestmark = pytest.mark.live

@@ -17,15 +17,15 @@ from pathlib import Path
 import psutil
 import pytest
 
-import bench.loadgen
+import bench.load.locust
 from bench import PROJECT_ROOT
-from bench.collect import level_metrics, read_request_logs, recorded_window
-from bench.loadgen import LocustRun, free_port, kill_locust, start_locust, wait_locust
-from bench.manifest import project_pythonpath
-from bench.payloads import write_payload_file
-from bench.peer_auth import SECRET_ENV, new_secret, read_refusals
-from bench.process import split_cores
-from bench.scenarios import INCOMPLETE_LOG_EXIT_CODE, INTERACTIONS
+from bench.clients.payloads import write_payload_file
+from bench.load.locust import LocustRun, free_port, kill_locust, start_locust, wait_locust
+from bench.load.peer_auth import SECRET_ENV, new_secret, read_refusals
+from bench.load.scenarios import INCOMPLETE_LOG_EXIT_CODE, INTERACTIONS
+from bench.measure.metrics import level_metrics, read_request_logs, recorded_window
+from bench.targets.manifest import project_pythonpath
+from bench.targets.servers import split_cores
 from tests.live import alive, still_alive, wait_until
 
 pytestmark = pytest.mark.live
@@ -203,7 +203,7 @@ def test_the_master_quits_by_itself_and_no_locust_process_is_left(remote):
 
 
 def test_a_missing_remote_worker_ends_the_level_with_a_clear_error(model, tmp_path, monkeypatch):
-    monkeypatch.setattr(bench.loadgen, "WORKERS_CONNECT_TIMEOUT_S", 2)
+    monkeypatch.setattr(bench.load.locust, "WORKERS_CONNECT_TIMEOUT_S", 2)
     write_payload_file(model, tmp_path / "payloads.json")
     _, loadgen_cores = split_cores()
     nothing_listens = f"http://127.0.0.1:{free_port()}"
@@ -306,7 +306,7 @@ def test_the_worker_says_the_master_is_unreachable_and_stops_on_ctrl_c(tmp_path)
 def test_ctrl_c_stops_the_locust_worker_it_started(model, tmp_path, monkeypatch):
     """A master whose level never starts (it waits for a second remote worker that never
     comes): the command's Locust worker waits with it, until Ctrl-C."""
-    monkeypatch.setattr(bench.loadgen, "WORKERS_CONNECT_TIMEOUT_S", 120)
+    monkeypatch.setattr(bench.load.locust, "WORKERS_CONNECT_TIMEOUT_S", 120)
     write_payload_file(model, tmp_path / "payloads.json")
     _, loadgen_cores = split_cores()
     master_port = free_port()

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bench import lock
-from bench.lock import BenchBusy, LockError, default_lock_path, exclusive
+from bench.run import lock
+from bench.run.lock import BenchBusy, LockError, default_lock_path, exclusive
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 import pytest
 
-from bench.manifest import ManifestError, discover, load, select
+from bench.targets.manifest import ManifestError, discover, load, select
 
 MINIMAL = """
 name = "tiny"

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import skops.io as sio
 
-from bench.payloads import canonical_instances
+from bench.clients.payloads import canonical_instances
 from shared_model.model import (
     ARTIFACT_DIR,
     DEFAULT_MODEL_NAME,

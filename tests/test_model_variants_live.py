@@ -5,9 +5,9 @@ import urllib.request
 
 import pytest
 
-from bench.manifest import discover
-from bench.payloads import canonical_instances
-from bench.streamlit_client import StreamlitSession
+from bench.clients.payloads import canonical_instances
+from bench.clients.streamlit import StreamlitSession
+from bench.targets.manifest import discover
 from shared_model.model import MODEL_NAME_ENV, load_model, predict
 from tests.live import ServerPool
 

@@ -10,8 +10,8 @@ import pytest
 from werkzeug.test import Client
 
 from bench import PROJECT_ROOT
-from bench.manifest import discover
-from bench.scenarios import CHECK_ANSWERS_ENV
+from bench.load.scenarios import CHECK_ANSWERS_ENV
+from bench.targets.manifest import discover
 from deployments.null_app.app import ANSWER, MAX_BODY_BYTES, application
 from shared_model.model import predict
 from shared_model.schema import MAX_BODY_BYTES as CONTRACT_MAX_BODY_BYTES
@@ -106,7 +106,11 @@ def test_the_scenario_skips_the_answer_check_only_when_told(value, checks):
     if value is not None:
         env[CHECK_ANSWERS_ENV] = value
     result = subprocess.run(
-        [sys.executable, "-c", "import bench.scenarios.api_single as s; print(s.CHECK_ANSWERS)"],
+        [
+            sys.executable,
+            "-c",
+            "import bench.load.scenarios.api_single as s; print(s.CHECK_ANSWERS)",
+        ],
         cwd=PROJECT_ROOT,
         env={**env, "PYTHONPATH": str(PROJECT_ROOT)},
         capture_output=True,

@@ -9,17 +9,17 @@ import time
 import gevent
 import pytest
 
-from bench.collect import Request, Window, late_sends
-from bench.scenarios import ARRIVALS_ENV, INTERACTIONS, LATE_SEND, RATE_ENV
-from bench.scenarios import open_loop as open_loop_module
-from bench.scenarios.open_loop import (
+from bench.load.scenarios import ARRIVALS_ENV, INTERACTIONS, LATE_SEND, RATE_ENV
+from bench.load.scenarios import open_loop as open_loop_module
+from bench.load.scenarios.open_loop import (
     LATE_SEND_TOLERANCE_MS,
     OpenLoop,
     arrival_offsets,
     claim_schedule,
     schedule_from_env,
 )
-from bench.slo import trial_from_log
+from bench.measure.metrics import Request, Window, late_sends
+from bench.measure.slo import trial_from_log
 
 
 def first(offsets, count):

@@ -9,12 +9,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from bench import loadgen
-from bench.collect import read_request_log, recorded_window
-from bench.loadgen import kill_locust, start_locust, wait_locust
-from bench.payloads import write_payload_file
-from bench.scenarios import INTERACTIONS
-from bench.slo import run_open_loop_trial
+from bench.clients.payloads import write_payload_file
+from bench.load import locust as loadgen
+from bench.load.locust import kill_locust, start_locust, wait_locust
+from bench.load.scenarios import INTERACTIONS
+from bench.measure.metrics import read_request_log, recorded_window
+from bench.measure.slo import run_open_loop_trial
 
 pytestmark = pytest.mark.live
 
@@ -146,8 +146,8 @@ import time
 
 from locust import User, task
 
-from bench.scenarios import support  # noqa: F401 - the request log and the stop after the window
-from bench.scenarios.open_loop import OpenLoop, claim_schedule
+from bench.load.scenarios import support  # noqa: F401 - the request log and the stop after the window
+from bench.load.scenarios.open_loop import OpenLoop, claim_schedule
 
 
 class BusyUser(User):

@@ -3,7 +3,7 @@ import copy
 import pytest
 import schemathesis
 
-from bench.bad_inputs import BAD_REQUESTS, GOOD
+from bench.checks.bad_inputs import BAD_REQUESTS, GOOD
 from shared_model.openapi import OPENAPI_PATH, openapi_document
 from shared_model.schema import MAX_INSTANCES
 

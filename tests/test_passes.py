@@ -2,9 +2,9 @@
 
 import dataclasses
 
-from bench.manifest import discover
-from bench.passes import passes
-from bench.plan import ModelVariants, Plan, Scaling
+from bench.run.passes import passes
+from bench.run.plan import ModelVariants, Plan, Scaling
+from bench.targets.manifest import discover
 
 PLAN = Plan(
     "t",

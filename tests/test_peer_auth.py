@@ -9,8 +9,8 @@ import shutil
 
 import pytest
 
-import bench.peer_auth as peer_auth
-from bench.peer_auth import (
+import bench.load.peer_auth as peer_auth
+from bench.load.peer_auth import (
     SCENARIO_IMPORTS,
     SECRET_ENV,
     SecretError,
@@ -23,8 +23,8 @@ from bench.peer_auth import (
     sign,
     signed_by,
 )
-from bench.scenarios import REQUEST_NAMES
-from bench.worker import Level, code_mismatch
+from bench.load.scenarios import REQUEST_NAMES
+from bench.load.worker import Level, code_mismatch
 
 SECRET = "s" * 64
 GOOD_LINE = "1767225600.123456,predict,3.250,1,,0"
@@ -51,8 +51,9 @@ def test_a_part_that_changes_type_changes_the_signature():
 def test_the_digest_covers_every_bench_module_the_locustfiles_import():
     imported = set()
     for path in peer_auth.SCENARIO_DIR.glob("*.py"):
-        imported |= set(re.findall(r"^\s*from bench\.(\w+) import", path.read_text(), re.M))
-    assert {f"{name}.py" for name in imported - {"scenarios"}} == set(SCENARIO_IMPORTS)
+        imported |= set(re.findall(r"^\s*from bench\.([\w.]+) import", path.read_text(), re.M))
+    modules = {name for name in imported if not name.startswith("load.scenarios")}
+    assert {name.replace(".", "/") + ".py" for name in modules} == set(SCENARIO_IMPORTS)
 
 
 def test_a_well_formed_log_line_passes():

@@ -17,12 +17,11 @@ import psutil
 import pytest
 import zmq
 
-import bench.loadgen
+import bench.load.locust
 from bench import PROJECT_ROOT
-from bench.collect import read_request_logs
-from bench.loadgen import free_port, kill_locust, start_locust, wait_locust
-from bench.payloads import write_payload_file
-from bench.peer_auth import (
+from bench.clients.payloads import write_payload_file
+from bench.load.locust import free_port, kill_locust, start_locust, wait_locust
+from bench.load.peer_auth import (
     HELLO,
     LEVEL,
     LEVEL_QUERY,
@@ -33,9 +32,10 @@ from bench.peer_auth import (
     read_refusals,
     sign,
 )
-from bench.process import split_cores
-from bench.scenarios import INTERACTIONS
-from bench.worker import unreachable
+from bench.load.scenarios import INTERACTIONS
+from bench.load.worker import unreachable
+from bench.measure.metrics import read_request_logs
+from bench.targets.servers import split_cores
 from tests.live import wait_until
 
 pytestmark = pytest.mark.live
@@ -90,7 +90,7 @@ def stats(lines: str, seq: object = None, mac: object = None) -> dict[str, objec
 def level(model, servers, tmp_path, monkeypatch):
     """A master with its one local worker, waiting for a remote worker that never comes: long
     enough for strangers to speak. The test ends it."""
-    monkeypatch.setattr(bench.loadgen, "WORKERS_CONNECT_TIMEOUT_S", 60)
+    monkeypatch.setattr(bench.load.locust, "WORKERS_CONNECT_TIMEOUT_S", 60)
     write_payload_file(model, tmp_path / "payloads.json")
     _, cores = split_cores()
     port = free_port()

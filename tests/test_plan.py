@@ -1,7 +1,7 @@
 import pytest
 
-from bench.manifest import discover
-from bench.plan import PlanError, load_plan
+from bench.run.plan import PlanError, load_plan
+from bench.targets.manifest import discover
 
 
 def test_the_shipped_profiles_load():

@@ -5,14 +5,14 @@ import dataclasses
 
 import pytest
 
-from bench.manifest import Deployment, discover
-from bench.probes import (
+from bench.checks.probes import (
     _max_in_flight,
     probe_concurrency,
     probe_security,
     probe_tampered_model,
     refusal_message,
 )
+from bench.targets.manifest import Deployment, discover
 from tests.live import free_port
 
 CLIENTS = 3

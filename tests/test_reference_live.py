@@ -3,11 +3,11 @@
 import pytest
 import requests
 
-from bench.bad_inputs import FOREIGN_HOST_REQUESTS
-from bench.manifest import discover
-from bench.payloads import canonical_instances
-from bench.process import available_cores
-from bench.verify import HOSTILE, verify
+from bench.checks.bad_inputs import FOREIGN_HOST_REQUESTS
+from bench.checks.verify import HOSTILE, verify
+from bench.clients.payloads import canonical_instances
+from bench.targets.manifest import discover
+from bench.targets.servers import available_cores
 from tests.live import ServerPool
 
 pytestmark = pytest.mark.live

@@ -75,7 +75,7 @@ def test_an_opinion_that_names_nothing_to_decide_it_is_refused(tmp_path):
 def test_the_articles_hello_world_is_kept_as_printed():
     if not SEEDS.exists():
         pytest.skip(f"the source documents are not at {SEEDS}")
-    from bench.snippets import SNIPPETS
+    from bench.checks.snippets import SNIPPETS
 
     article = _flat((SEEDS / "000_a405f758b4d23289.txt").read_text())
     assert _flat(SNIPPETS["article_hello_world"]) in article

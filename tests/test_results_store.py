@@ -8,8 +8,8 @@ import tempfile
 
 import pytest
 
-from bench import results
-from bench.results import (
+from bench.store import schema as results
+from bench.store.schema import (
     RunIdError,
     atomic_write_text,
     check_run_id,

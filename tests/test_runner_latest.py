@@ -8,10 +8,10 @@ import os
 
 import pytest
 
-import bench.runner
-from bench.manifest import discover, select
-from bench.results import new_run_dir, point_latest
-from bench.runner import Run, _run, run_info
+import bench.run.runner
+from bench.run.runner import Run, _run, run_info
+from bench.store.schema import new_run_dir, point_latest
+from bench.targets.manifest import discover, select
 from tests.plans import TINY
 
 
@@ -34,8 +34,8 @@ def new_run(results_dir, model) -> Run:
 def steps(monkeypatch):
     """The measuring steps, as no-ops; a test makes one of them fail."""
     for name in ("measure", "measure_slo", "measure_cold_starts"):
-        monkeypatch.setattr(bench.runner, name, lambda run, deployments: None)
-    monkeypatch.setattr(bench.runner, "verify_and_probe", lambda run: [])
+        monkeypatch.setattr(bench.run.runner, name, lambda run, deployments: None)
+    monkeypatch.setattr(bench.run.runner, "verify_and_probe", lambda run: [])
     return monkeypatch
 
 
@@ -52,7 +52,7 @@ def test_an_interrupted_run_leaves_latest_at_the_last_finished_run(
     def stopped(run, deployments):
         raise fault("stopped during a level")
 
-    steps.setattr(bench.runner, "measure", stopped)
+    steps.setattr(bench.run.runner, "measure", stopped)
     with pytest.raises(fault):
         _run(new_run, corrupt_expected=False)
     assert json.loads((new_run.run_dir / "run.json").read_text())["status"] == "interrupted"
@@ -61,7 +61,7 @@ def test_an_interrupted_run_leaves_latest_at_the_last_finished_run(
 
 def test_latest_does_not_point_at_a_run_while_it_is_running(results_dir, new_run, steps):
     during = []
-    steps.setattr(bench.runner, "measure", lambda run, _: during.append(latest_of(results_dir)))
+    steps.setattr(bench.run.runner, "measure", lambda run, _: during.append(latest_of(results_dir)))
     _run(new_run, corrupt_expected=False)
     assert during and during[0] != new_run.run_dir.name
 

@@ -13,14 +13,14 @@ from functools import partial
 
 import pytest
 
-import bench.lock
-import bench.runner
-from bench.floor import measure_floor
-from bench.manifest import discover, select
-from bench.plan import ModelVariants, Scaling, SloSearch
-from bench.process import available_cores
-from bench.results import FLOOR, LEVEL_METRICS, OPEN_LOOP, SLO, read_rows
-from bench.runner import run_benchmark
+import bench.run.lock
+import bench.run.runner
+from bench.measure.floor import measure_floor
+from bench.run.plan import ModelVariants, Scaling, SloSearch
+from bench.run.runner import run_benchmark
+from bench.store.schema import FLOOR, LEVEL_METRICS, OPEN_LOOP, SLO, read_rows
+from bench.targets.manifest import discover, select
+from bench.targets.servers import available_cores
 from tests.live import STARTUP_TIMEOUT_S, free_port
 from tests.plans import TINY
 
@@ -59,9 +59,11 @@ def everything(tmp_path_factory):
     cores_before = os.sched_getaffinity(0)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(
-            bench.runner, "measure_floor", partial(measure_floor, min_seconds=0.05, min_calls=20)
+            bench.run.runner,
+            "measure_floor",
+            partial(measure_floor, min_seconds=0.05, min_calls=20),
         )
-        patch.setattr(bench.lock, "LOCK_PATH", results / "bench.lock")
+        patch.setattr(bench.run.lock, "LOCK_PATH", results / "bench.lock")
         run_dir, status = run_benchmark(EVERYTHING, [flask], results, wait_for_lock=True)
     # the runner gives its caller its cores back
     assert os.sched_getaffinity(0) == cores_before

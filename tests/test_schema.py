@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from bench.bad_inputs import BAD_REQUESTS, GOOD
+from bench.checks.bad_inputs import BAD_REQUESTS, GOOD
 from shared_model.schema import InputError, parse_json_body, validate_instance, validate_request
 
 FEATURES = list(GOOD)

@@ -18,8 +18,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from bench.manifest import discover
-from bench.process import RunningDeployment
+from bench.targets.manifest import discover
+from bench.targets.servers import RunningDeployment
 from shared_model.openapi import OPENAPI_PATH
 
 pytestmark = pytest.mark.live

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from bench.slo import (
+from bench.measure.slo import (
     API_SLO,
     API_SLO_MS,
     MET,

@@ -16,12 +16,10 @@ from pathlib import Path
 import psutil
 import pytest
 
-import bench.__main__ as cli
+import bench.cli.main as cli
 from bench import PROJECT_ROOT
-from bench.manifest import ManifestError, discover, select
-from bench.process import available_cores, port_in_use
-from bench.sampler import Sample
-from bench.soak import (
+from bench.measure.sampler import Sample
+from bench.run.soak import (
     RSS_COLUMNS,
     SOAK_KEYS,
     add_arguments,
@@ -30,6 +28,8 @@ from bench.soak import (
     rss_trend,
     window_lengths,
 )
+from bench.targets.manifest import ManifestError, discover, select
+from bench.targets.servers import available_cores, port_in_use
 from tests.live import alive, free_port, own_lock_env, still_alive
 
 MIB = 2**20

@@ -12,11 +12,11 @@ import pytest
 from packaging.version import Version
 
 from bench import PROJECT_ROOT
-from bench.manifest import ManifestError, discover, on_stack
-from bench.passes import passes
-from bench.plan import PlanError, load_plan
-from bench.process import DeploymentError, start
-from bench.stacks import TODAY, StackError, discover_stacks, load_stack
+from bench.run.passes import passes
+from bench.run.plan import PlanError, load_plan
+from bench.targets.manifest import ManifestError, discover, on_stack
+from bench.targets.servers import DeploymentError, start
+from bench.targets.stacks import TODAY, StackError, discover_stacks, load_stack
 
 STACK_PROJECT = PROJECT_ROOT / "stacks" / "2022" / "pyproject.toml"
 MODEL_LIBRARIES = ("numpy", "scikit-learn", "skops", "scipy", "pandas", "pyarrow")
@@ -172,7 +172,7 @@ def test_the_2022_variants_are_probed_in_every_configuration():
 
 
 def test_a_run_from_a_missing_stack_stops_before_it_starts(tmp_path, monkeypatch, capsys):
-    import bench.__main__ as cli
+    import bench.cli.main as cli
 
     gone = [
         replace(d, stack=replace(d.stack, environment=tmp_path / "nowhere"))

@@ -5,7 +5,7 @@ import pytest
 from streamlit.proto.Element_pb2 import Element
 from streamlit.testing.v1 import AppTest
 
-from bench.streamlit_client import ScriptRun
+from bench.clients.streamlit import ScriptRun
 from shared_model.model import predict
 
 APP = Path(__file__).resolve().parent.parent / "deployments" / "streamlit_app" / "app.py"

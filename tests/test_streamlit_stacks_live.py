@@ -8,11 +8,12 @@ import subprocess
 import pytest
 import websocket
 
-from bench import PROJECT_ROOT, streamlit_client
-from bench.bind import Bind, binding
-from bench.foreign_host import websocket_handshake, websocket_refusal
-from bench.manifest import discover
-from bench.streamlit_client import LEGACY, STCORE, StreamlitSession, known_protocol
+from bench import PROJECT_ROOT
+from bench.checks.foreign_host import websocket_handshake, websocket_refusal
+from bench.clients import streamlit as streamlit_client
+from bench.clients.streamlit import LEGACY, STCORE, StreamlitSession, known_protocol
+from bench.targets.bind import Bind, binding
+from bench.targets.manifest import discover
 from shared_model.model import predict
 from tests.live import ServerPool
 

@@ -5,13 +5,13 @@ import math
 
 import pytest
 
-from bench.results import Row
-from bench.validity import (
+from bench.measure.validity import (
     coefficient_of_variation,
     percentile_shown,
     run_validity,
     samples_needed,
 )
+from bench.store.schema import Row
 
 COMPLETE = {"status": "complete", "model": {"name": "m"}}
 

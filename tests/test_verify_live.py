@@ -9,8 +9,8 @@ import psutil
 import pytest
 
 from bench import PROJECT_ROOT
-from bench.manifest import discover
-from bench.verify import HOSTILE, verify
+from bench.checks.verify import HOSTILE, verify
+from bench.targets.manifest import discover
 from tests.live import alive, descendants, own_lock_env
 
 pytestmark = pytest.mark.live

@@ -5,8 +5,8 @@ import socket
 
 import pytest
 
-from bench.loadgen import free_port
-from bench.worker import core_list, unreachable
+from bench.load.locust import free_port
+from bench.load.worker import core_list, unreachable
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import pytest
 from werkzeug.test import Client
 
 import deployments.wsgi_app.app as wsgi_app
-from bench.bad_inputs import BAD_REQUESTS, ODD_BUT_VALID
+from bench.checks.bad_inputs import BAD_REQUESTS, ODD_BUT_VALID
 from shared_model.model import predict
 from shared_model.openapi import openapi_document
 from shared_model.schema import MAX_BODY_BYTES

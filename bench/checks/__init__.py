@@ -1,0 +1,1 @@
+"""What is checked rather than timed: verification, probes, static inspections."""

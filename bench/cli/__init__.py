@@ -1,0 +1,1 @@
+"""The `python -m bench` commands and their terminal output."""

@@ -1,0 +1,1 @@
+"""Load generation: Locust scenarios and processes, remote workers, wrk."""

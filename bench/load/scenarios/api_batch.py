@@ -1,0 +1,12 @@
+"""A batch of instances (BATCH_SIZES["api_batch"]) per call to POST /api/predict; every
+answer checked against predict()."""
+
+from bench.load.scenarios import BATCH_SIZES
+from bench.load.scenarios.api_single import ApiUser
+
+
+class ApiBatchUser(ApiUser):
+    batch_size = BATCH_SIZES["api_batch"]
+
+
+del ApiUser  # Locust runs every User class it finds in a locustfile: only the batch one here

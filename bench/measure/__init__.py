@@ -1,0 +1,1 @@
+"""From requests and samples to figures: metrics, floor, SLO search, validity."""

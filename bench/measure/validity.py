@@ -1,0 +1,125 @@
+"""Whether a run met its minimums (VALID or INVALID, like MLPerf LoadGen's verdict), and which
+latency percentiles a window has enough samples to state.
+
+Pure functions over the stored rows and run.json, so the runner records the verdict in run.json
+and the report can show why, without either re-measuring anything.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from bench.store.schema import Row
+
+# A percentile is stated only when at least this many samples lie beyond it: p50 needs 20
+# interactions in the window, p90 100, p99 1 000, p99.9 10 000.
+SAMPLES_BEYOND_PERCENTILE = 10
+PERCENTILES = {"latency_p50": 0.50, "latency_p90": 0.90, "latency_p99": 0.99, "latency_p999": 0.999}
+# Minimums of a VALID run.
+MIN_REPETITIONS = 3  # fewer gives no confidence interval
+MIN_WINDOW_S = 10.0  # each recorded window
+MIN_INTERACTIONS = 100  # per recorded window: p50 and p90 stated in every window
+# Load-generator headroom: above this share of the calibrated ceiling a level is flagged.
+CEILING_SHARE_FLAG = 0.70
+CALIBRATION_ROLE = "calibration"
+
+
+def samples_needed(metric: str) -> int:
+    """Interactions a window needs before `metric` (a latency percentile) is stated."""
+    q = PERCENTILES.get(metric)
+    return 0 if q is None else math.ceil(SAMPLES_BEYOND_PERCENTILE / (1 - q) - 1e-9)
+
+
+def percentile_shown(metric: str, interactions: float) -> bool:
+    return interactions >= samples_needed(metric)
+
+
+def rules() -> dict[str, Any]:
+    """The minimums, as stored beside the verdict so a reader sees what was required."""
+    return {
+        "min_repetitions": MIN_REPETITIONS,
+        "min_window_s": MIN_WINDOW_S,
+        "min_interactions_per_window": MIN_INTERACTIONS,
+        "percentile_min_interactions": {m: samples_needed(m) for m in PERCENTILES},
+        "no_failed_interactions": True,
+        "load_generator_not_bound": True,
+        "run_complete": True,
+        "no_refused_peers": True,
+    }
+
+
+def run_validity(rows: Iterable[Row], info: Mapping[str, Any]) -> dict[str, Any]:
+    """VALID when the run is complete and every load level met the minimums; else INVALID with
+    every reason (a level's reasons are grouped so that a long run gives a readable list)."""
+    reasons: list[str] = []
+    if info.get("status") != "complete":
+        reasons.append(f"the run is {info.get('status', 'unknown')}, not complete")
+    refused = info.get("refused_peers") or []
+    if refused:
+        peers = sorted({str(entry.get("peer", "?")) for entry in refused})
+        reasons.append(
+            f"the Locust master refused {len(refused)} unauthenticated or malformed peer "
+            f"message(s) ({', '.join(peers[:3])}): the levels they reached are not measured"
+        )
+    levels = _levels(rows)
+    if not levels:
+        reasons.append("no load level was measured")
+    problems: dict[str, list[str]] = defaultdict(list)
+    calibration = {
+        name for name, d in (info.get("deployments") or {}).items()
+        if d.get("role") == CALIBRATION_ROLE
+    }  # fmt: skip
+    for key, reps in sorted(levels.items()):
+        label = "{}/{} {} {}u".format(*key[:4]) + ("" if key[4] == _main(info) else f" {key[4]}")
+        for problem in _level_problems(reps, calibrating=key[0] in calibration):
+            problems[problem].append(label)
+    for problem, where in problems.items():
+        shown = ", ".join(where[:6]) + (f" and {len(where) - 6} more" if len(where) > 6 else "")
+        reasons.append(f"{problem}: {shown}")
+    return {"verdict": "INVALID" if reasons else "VALID", "reasons": reasons, "rules": rules()}
+
+
+def _main(info: Mapping[str, Any]) -> str:
+    return str((info.get("model") or {}).get("name", ""))
+
+
+def _levels(rows: Iterable[Row]) -> dict[tuple, dict[int, dict[str, float]]]:
+    """(deployment, config, scenario, users, model) -> repetition -> metric -> value."""
+    levels: dict[tuple, dict[int, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
+    for r in rows:
+        if r.users > 0 and r.metric in _LEVEL_CHECKED:
+            key = (r.deployment, r.config, r.scenario, r.users, r.model)
+            levels[key][r.repetition][r.metric] = r.value
+    return levels
+
+
+_LEVEL_CHECKED = {"throughput", "interactions", "window", "failures", "loadgen_bound"}
+
+
+def _level_problems(reps: Mapping[int, Mapping[str, float]], calibrating: bool) -> list[str]:
+    problems = []
+    if len(reps) < MIN_REPETITIONS:
+        problems.append(f"fewer than {MIN_REPETITIONS} repetitions (no confidence interval)")
+    values = list(reps.values())
+    if any(v.get("window", math.inf) < MIN_WINDOW_S for v in values):
+        problems.append(f"recorded window shorter than {MIN_WINDOW_S:.0f} s")
+    if any(v.get("interactions", math.inf) < MIN_INTERACTIONS for v in values):
+        problems.append(f"fewer than {MIN_INTERACTIONS} interactions in a window")
+    if any(v.get("failures", 0) > 0 for v in values):
+        problems.append("failed interactions")
+    # The null target is there to saturate the load generator: that is its measurement.
+    if not calibrating and any(v.get("loadgen_bound", 0) >= 1 for v in values):
+        problems.append("load generator saturated")
+    return problems
+
+
+def coefficient_of_variation(values: Iterable[float]) -> float:
+    """Sample standard deviation over mean of the repetitions (NaN below two)."""
+    data = [v for v in values if not math.isnan(v)]
+    if len(data) < 2 or statistics.fmean(data) == 0:
+        return math.nan
+    return statistics.stdev(data) / statistics.fmean(data)

@@ -1,0 +1,1 @@
+"""The runs: plans, passes, the runner, the soak and the cross-check."""

@@ -1,0 +1,130 @@
+"""What every part of a run shares: the plan, the deployments, the folder, the rows so far and run.json."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.cli.console import say
+from bench.run.plan import Plan
+from bench.store.schema import (
+    LEVEL_METRICS,
+    PER_DEPLOYMENT_METRICS,
+    SLO_METRICS,
+    Row,
+    write_json,
+    write_rows,
+)
+from bench.targets.manifest import Deployment
+from shared_model.model import LoadedModel
+
+
+@dataclass
+class Run:
+    plan: Plan
+    deployments: list[Deployment]
+    model: LoadedModel
+    run_dir: Path
+    server_cores: tuple[int, ...]
+    loadgen_cores: tuple[int, ...]
+    rows: list[Row] = field(default_factory=list)
+    verify_rows: list[dict[str, str]] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)
+    locust_workers: int = 0  # 0: one Locust process; N: a master and N workers
+    # Workers on other hosts (python -m bench worker) that the master waits for, and where the
+    # master listens for them.
+    remote_workers: int = 0
+    master_bind: str = "127.0.0.1"
+    master_port: int | None = None
+    worker_secret: str | None = None  # what remote workers prove (bench/load/peer_auth.py)
+    target: str | None = None  # a deployment running elsewhere: measured, not started
+    levels_done: int = 0
+    levels_total: int = 0
+    measure_started: float = 0.0
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def run_id(self) -> str:
+        return self.run_dir.name
+
+    @property
+    def model_name(self) -> str:
+        return str(self.model.metadata["name"])
+
+    def payload_file(self, model: str | None = None) -> Path:
+        """Request bodies with the answers of `model` (default: the main one)."""
+        name = model or self.model_name
+        return self.run_dir / "raw" / f"payloads-{name}.json"
+
+    def add(
+        self,
+        d: Deployment,
+        config: str,
+        scenario: str,
+        users: int,
+        rep: int,
+        metrics: dict,
+        model: str | None = None,
+    ) -> None:
+        units = {**LEVEL_METRICS, **PER_DEPLOYMENT_METRICS, **SLO_METRICS}
+        model = model or self.model_name
+        self.rows += [
+            Row(self.run_id, d.name, config, scenario, users, rep, name, value, units.get(name, ""),
+                model)
+            for name, value in metrics.items()
+        ]  # fmt: skip
+        write_rows(self.run_dir / "results.csv", self.rows)
+
+    def deployment_info(self, d: Deployment) -> dict[str, Any]:
+        return self.info["deployments"][d.name]
+
+    def fail_level(
+        self,
+        d: Deployment,
+        config: str,
+        scenario: str,
+        users: int,
+        rep: int,
+        why: str,
+        model: str | None = None,
+    ) -> None:
+        say(f"    level failed: {why}")
+        self.deployment_info(d)["levels_failed"].append(
+            {
+                "config": config,
+                "scenario": scenario,
+                "users": users,
+                "repetition": rep,
+                "model": model or self.model_name,
+                "reason": why,
+            }
+        )
+        self.save_info()
+
+    def save_info(self) -> None:
+        write_json(self.run_dir / "run.json", self.info)
+
+
+def noted(run: Run, what: str, action: Callable[[], Any]) -> Any:
+    """Run a probe or inspection; one that breaks is noted in the run, and the run goes on."""
+    try:
+        return action()
+    except Exception as exc:  # a broken probe must not cost the measurements
+        run.info["notes"].append(f"{what} failed: {type(exc).__name__}: {exc}")
+        say(f"  {what} failed: {exc}")
+        return None
+
+
+def log_path(run: Run, d: Deployment, config: str, label: str) -> Path:
+    return run.run_dir / "logs" / f"{d.name}-{config}-{label}.log"
+
+
+def rotated(items: list[Deployment], by: int) -> list[Deployment]:
+    """Each repetition starts with another deployment, so none always runs first."""
+    if not items:
+        return items
+    by %= len(items)
+    return items[by:] + items[:by]

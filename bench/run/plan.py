@@ -1,0 +1,302 @@
+"""Plans are data: profiles in bench/plan.toml, checked before anything starts."""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.measure.validity import samples_needed
+from bench.targets.manifest import Deployment
+from bench.targets.stacks import TODAY
+from shared_model.model import MODEL_NAMES
+
+PLAN_PATH = Path(__file__).resolve().parent.parent / "plan.toml"
+
+
+class PlanError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class SloSearch:
+    """Open-loop search for the highest arrival rate whose p99 latency stays under a bound."""
+
+    bounds_ms: dict[str, float]  # closed-loop scenario -> p99 bound; searched for these only
+    start_rates: dict[str, float]  # scenario -> first rate tried (interactions/s)
+    window_s: float
+    warmup_s: float
+    max_steps: int
+    configs: tuple[str, ...] = ("default",)
+    # Interactions a trial needs for its p99 to count (default: what the report requires of any
+    # p99, bench/measure/validity.py); the window grows at low rates to hold them.
+    min_interactions: dict[str, int] = field(default_factory=dict)
+
+    def trial_minimum(self, scenario: str) -> int:
+        return self.min_interactions.get(scenario, samples_needed("latency_p99"))
+
+
+@dataclass(frozen=True)
+class ModelVariants:
+    """Extra passes with other variants of the shared model, interleaved with the main one."""
+
+    models: tuple[str, ...]
+    scenarios: tuple[str, ...]
+    levels: tuple[int, ...]
+    configs: tuple[str, ...] = ("default",)
+
+
+@dataclass(frozen=True)
+class Scaling:
+    """Extra passes over server worker counts (deployments whose manifest has workers_env)."""
+
+    workers: tuple[int, ...] | None  # None: 1, 2, 4, ... up to the server's cores
+    scenario: str
+    levels: tuple[int, ...]
+
+    def counts(self, server_cores: int) -> tuple[int, ...]:
+        if self.workers is not None:
+            return self.workers
+        counts = {server_cores, *(2**k for k in range(server_cores.bit_length()))}
+        return tuple(sorted(c for c in counts if c <= server_cores))
+
+
+@dataclass(frozen=True)
+class StackPlan:
+    """What a deployment served from another stack (bench/targets/stacks.py) is measured at: its main
+    passes for these configs at these levels, never model-variant or scaling passes; cold starts
+    and the SLO search only where flagged."""
+
+    levels: tuple[int, ...]
+    configs: tuple[str, ...] = ("default",)
+    cold_starts: bool = True
+    slo: bool = False
+
+
+@dataclass(frozen=True)
+class Plan:
+    profile: str
+    levels: tuple[int, ...]
+    window_s: float
+    warmup_s: float
+    repetitions: int
+    cold_starts: int
+    configs: tuple[str, ...] | None  # None: every config a manifest declares
+    # Diagnostic configs (see manifests) run only at these levels; () leaves them out.
+    diagnostic_levels: tuple[int, ...] = ()
+    # Probe every non-diagnostic config a manifest declares, or only those this plan measures.
+    probe_all_configs: bool = True
+    # Start each deployment once more on a tampered model artifact (it must refuse it).
+    tampered_model_probe: bool = True
+    slo: SloSearch | None = None
+    model_variants: ModelVariants | None = None
+    scaling: Scaling | None = None
+    # Stack name -> how its deployments are measured; today's stack is measured by the rest.
+    stacks: dict[str, StackPlan] = field(default_factory=dict)
+
+    def measures(self, deployment: Deployment) -> bool:
+        """Whether a run of this plan measures the deployment unless told which to measure."""
+        return deployment.stack.name == TODAY or deployment.stack.name in self.stacks
+
+    def stack_plan(self, deployment: Deployment) -> StackPlan | None:
+        """None for today's stack; for another, its table, or (a deployment named on the command
+        line from a stack the plan does not name) its default config at the plan's levels."""
+        if deployment.stack.name == TODAY:
+            return None
+        return self.stacks.get(deployment.stack.name, StackPlan(self.levels))
+
+    def searches_slo(self, deployment: Deployment) -> bool:
+        other = self.stack_plan(deployment)
+        return self.slo is not None and (other is None or other.slo)
+
+    def cold_starts_of(self, deployment: Deployment) -> int:
+        other = self.stack_plan(deployment)
+        return self.cold_starts if other is None or other.cold_starts else 0
+
+    def configs_for(self, deployment: Deployment) -> list[str]:
+        if (other := self.stack_plan(deployment)) is not None:
+            return [c for c in other.configs if c in deployment.configs]
+        return [
+            name
+            for name, config in deployment.configs.items()
+            if (self.configs is None or name in self.configs)
+            and (not config.diagnostic or self.diagnostic_levels)
+        ]
+
+    def probe_configs_for(self, deployment: Deployment) -> list[str]:
+        # Another stack's variants are probed in every configuration too: the concurrency claims
+        # compare a framework's configurations, on each stack.
+        chosen = deployment.configs if self.probe_all_configs else self.configs_for(deployment)
+        return [name for name in chosen if not deployment.configs[name].diagnostic]
+
+    def levels_for(self, deployment: Deployment, config: str) -> tuple[int, ...]:
+        if (other := self.stack_plan(deployment)) is not None:
+            return other.levels
+        return self.diagnostic_levels if deployment.configs[config].diagnostic else self.levels
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def load_plan(profile: str, path: Path = PLAN_PATH) -> Plan:
+    try:
+        profiles = tomllib.loads(path.read_text())["profiles"]
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise PlanError(f"{path}: cannot read plan profiles: {exc}") from exc
+    except KeyError:
+        raise PlanError(f"{path}: no [profiles.NAME] table") from None
+    if not isinstance(profiles, dict):
+        raise PlanError(f"{path}: profiles must be tables, as [profiles.NAME]")
+    if profile not in profiles:
+        raise PlanError(f"{path}: no profile {profile!r}; it has {sorted(profiles)}")
+    data = profiles[profile]
+    problems = _type_problems(data)
+    if problems:
+        raise PlanError(f"{path}: profile {profile!r}: " + "; ".join(problems))
+    try:
+        plan = Plan(
+            profile=profile,
+            levels=tuple(int(n) for n in data["levels"]),
+            window_s=float(data["window_s"]),
+            warmup_s=float(data.get("warmup_s", 0)),
+            repetitions=int(data.get("repetitions", 1)),
+            cold_starts=int(data.get("cold_starts", 1)),
+            configs=None if data.get("configs", "all") == "all" else tuple(data["configs"]),
+            diagnostic_levels=tuple(int(n) for n in data.get("diagnostic_levels", ())),
+            probe_all_configs=data.get("probe_configs", "all") == "all",
+            tampered_model_probe=bool(data.get("tampered_model_probe", True)),
+            slo=_slo(data["slo"]) if "slo" in data else None,
+            model_variants=_variants(data["model_variants"]) if "model_variants" in data else None,
+            scaling=_scaling(data["scaling"]) if "scaling" in data else None,
+            stacks={str(k): _stack(v) for k, v in data.get("stacks", {}).items()},
+        )
+    except KeyError as exc:
+        raise PlanError(f"{path}: profile {profile!r}: missing required key {exc}") from exc
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise PlanError(f"{path}: profile {profile!r}: a value of the wrong type: {exc}") from exc
+    _check(plan, path)
+    return plan
+
+
+def _type_problems(data: Any) -> list[str]:
+    """Wrong types of the main keys, named: caught here, they would otherwise surface as a
+    confusing error or a silent change (1.5 users read as 1, a config name split into letters)."""
+    if not isinstance(data, dict):
+        return [f"must be a table, as [profiles.NAME], not {data!r}"]
+    problems = [
+        f"{key} must be a list of whole numbers, not {data[key]!r}"
+        for key in ("levels", "diagnostic_levels")
+        if key in data and not (isinstance(data[key], list) and all(_is_int(n) for n in data[key]))
+    ]
+    problems += [
+        f"{key} must be a whole number, not {data[key]!r}"
+        for key in ("repetitions", "cold_starts")
+        if key in data and not _is_int(data[key])
+    ]
+    problems += [
+        f"{key} must be a finite number of seconds, not {data[key]!r}"
+        for key in ("window_s", "warmup_s")
+        if key in data
+        and not ((_is_int(data[key]) or isinstance(data[key], float)) and math.isfinite(data[key]))
+    ]
+    configs = data.get("configs", "all")
+    if configs != "all" and not (
+        isinstance(configs, list) and all(isinstance(c, str) for c in configs)
+    ):
+        problems.append(f'configs must be "all" or a list of config names, not {configs!r}')
+    if data.get("probe_configs", "all") not in ("all", "measured"):
+        problems.append(f'probe_configs must be "all" or "measured", not {data["probe_configs"]!r}')
+    if not isinstance(data.get("tampered_model_probe", True), bool):
+        value = data["tampered_model_probe"]
+        problems.append(f"tampered_model_probe must be true or false, not {value!r}")
+    problems += [
+        f"{key} must be a table, as [profiles.NAME.{key}]"
+        for key in ("slo", "model_variants", "scaling", "stacks")
+        if key in data and not isinstance(data[key], dict)
+    ]
+    stacks = data.get("stacks", {})
+    if isinstance(stacks, dict) and not all(isinstance(s, dict) for s in stacks.values()):
+        problems.append("stacks must be tables, as [profiles.NAME.stacks.STACK]")
+    return problems
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _slo(data: dict[str, Any]) -> SloSearch:
+    return SloSearch(
+        bounds_ms={str(k): float(v) for k, v in data["bounds_ms"].items()},
+        start_rates={str(k): float(v) for k, v in data["start_rates"].items()},
+        window_s=float(data["window_s"]),
+        warmup_s=float(data.get("warmup_s", 0)),
+        max_steps=int(data.get("max_steps", 8)),
+        configs=tuple(str(c) for c in data.get("configs", ("default",))),
+        min_interactions={str(k): int(v) for k, v in data.get("min_interactions", {}).items()},
+    )
+
+
+def _variants(data: dict[str, Any]) -> ModelVariants:
+    return ModelVariants(
+        models=tuple(str(m) for m in data["models"]),
+        scenarios=tuple(str(s) for s in data["scenarios"]),
+        levels=tuple(int(n) for n in data["levels"]),
+        configs=tuple(str(c) for c in data.get("configs", ("default",))),
+    )
+
+
+def _scaling(data: dict[str, Any]) -> Scaling:
+    workers = data.get("workers", "cores")
+    return Scaling(
+        workers=None if workers == "cores" else tuple(int(n) for n in workers),
+        scenario=str(data["scenario"]),
+        levels=tuple(int(n) for n in data["levels"]),
+    )
+
+
+def _stack(data: dict[str, Any]) -> StackPlan:
+    unknown = set(data) - {"levels", "configs", "cold_starts", "slo"}
+    if unknown:
+        raise ValueError(f"unknown stack key(s) {sorted(unknown)}")
+    flags = {k: data[k] for k in ("cold_starts", "slo") if k in data}
+    if not all(isinstance(v, bool) for v in flags.values()):
+        raise ValueError(f"cold_starts and slo must be true or false, not {flags}")
+    return StackPlan(
+        levels=tuple(int(n) for n in data["levels"]),
+        configs=tuple(str(c) for c in data.get("configs", ("default",))),
+        **flags,
+    )
+
+
+def _check(plan: Plan, path: Path) -> None:
+    problems = []
+    if not plan.levels or any(n < 1 for n in plan.levels):
+        problems.append(f"levels must be one or more positive user counts, not {list(plan.levels)}")
+    if plan.window_s <= 0 or plan.warmup_s < 0:
+        problems.append("window_s must be > 0 and warmup_s >= 0")
+    if plan.repetitions < 1 or plan.cold_starts < 0:
+        problems.append("repetitions must be >= 1 and cold_starts >= 0")
+    if plan.slo and (
+        not plan.slo.bounds_ms
+        or set(plan.slo.bounds_ms) != set(plan.slo.start_rates)
+        or min((*plan.slo.bounds_ms.values(), *plan.slo.start_rates.values())) <= 0
+    ):
+        problems.append("slo: bounds_ms and start_rates need the same scenarios, all > 0")
+    if plan.model_variants and any(n < 1 for n in plan.model_variants.levels):
+        problems.append("model_variants: levels must be positive user counts")
+    unknown = set(plan.model_variants.models if plan.model_variants else ()) - set(MODEL_NAMES)
+    if unknown:
+        problems.append(f"model_variants: unknown models {sorted(unknown)}; known: {MODEL_NAMES}")
+    if (
+        plan.scaling
+        and plan.scaling.workers is not None
+        and min(plan.scaling.workers, default=0) < 1
+    ):
+        problems.append('scaling: workers must be positive counts or "cores"')
+    for name, stack in plan.stacks.items():
+        if not stack.levels or min(stack.levels) < 1 or "default" not in stack.configs:
+            problems.append(f"stacks.{name}: levels must be positive and configs hold 'default'")
+    if problems:
+        raise PlanError(f"{path}: profile {plan.profile!r}: " + "; ".join(problems))

@@ -1,0 +1,92 @@
+"""What run.json says of a run before it measures anything: plan, machine, packages, deployments."""
+
+from __future__ import annotations
+
+import platform
+from datetime import UTC, datetime
+from typing import Any
+
+from bench.run import environment
+from bench.run.context import Run
+from bench.run.passes import scaling_passes, variant_passes
+from bench.run.plan import Plan
+from bench.store.schema import (
+    SCHEMA_VERSION,
+)
+from bench.targets.manifest import SCENARIOS, Deployment
+from bench.targets.stacks import stack_packages, stack_records
+
+
+def run_info(run: Run, machine: dict[str, Any]) -> dict[str, Any]:
+    packages = environment.packages()
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "run_id": run.run_id,
+        "status": "running",
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "profile": run.plan.profile,
+        "plan": run.plan.as_dict(),
+        "machine": machine,
+        "python": platform.python_version(),
+        "packages": packages,
+        "git": environment.git_state(),
+        "model": {
+            k: run.model.metadata[k]
+            for k in ("name", "version", "sha256", "test_accuracy", "estimator", "dataset")
+        },
+        "pinning": {
+            "server_cores": list(run.server_cores),
+            "loadgen_cores": list(run.loadgen_cores),
+            "method": "sched_setaffinity",
+        },
+        "load": {
+            "generator": f"locust {packages.get('locust', '?')}",
+            "locust_processes": (
+                f"distributed: 1 master, {run.locust_workers} local and "
+                f"{run.remote_workers} remote workers (remote CPU not sampled)"
+                if run.locust_workers or run.remote_workers
+                else "one process per level"
+            ),
+            "users": "closed loop, no think time",
+            "spawn": "all users within 1 s",
+        },
+        "stacks": stack_records([d.stack for d in run.deployments], packages),
+        "deployments": {
+            d.name: deployment_entry(
+                d, run.plan, stack_packages(d.stack, packages), len(run.server_cores)
+            )
+            for d in run.deployments
+        },
+        "notes": [],
+    }
+
+
+def deployment_entry(
+    d: Deployment, plan: Plan, packages: dict[str, str], server_cores: int
+) -> dict[str, Any]:
+    return {
+        "display_name": d.display_name,
+        "role": d.role,
+        # The stack it was served from (run.json "stacks") and the deployment it is a variant of
+        # there: "flask-2022" has stack "2022" and base "flask"; today's are their own base.
+        "stack": d.stack.name,
+        "base": d.base_name,
+        "framework": d.framework,
+        "framework_version": packages.get(d.framework, "?"),
+        "server": d.server,
+        "server_version": packages.get(d.server, "?"),
+        "extensions": dict(d.extensions),
+        "host_check": d.host_check,
+        "scenarios": list(d.scenarios),
+        "not_applicable": [s for s in SCENARIOS if s not in d.scenarios],
+        "configs": {name: d.configs[name].description for name in plan.configs_for(d)},
+        "diagnostic_configs": [name for name in plan.configs_for(d) if d.configs[name].diagnostic],
+        # Passes beside the main ones (bench/run/passes.py): worker counts and other model variants.
+        "scaling_configs": [p.label for p in scaling_passes(plan, d, "", server_cores)],
+        "workers_env": d.workers_env,
+        "model_variants": sorted({p.model for p in variant_passes(plan, d)}),
+        "notes": d.notes,
+        "verified": False,
+        "verify_failures": [],
+        "levels_failed": [],
+    }

@@ -1,0 +1,1 @@
+"""What is measured: deployments found by their manifests, started, pinned and stopped."""
