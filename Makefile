@@ -58,14 +58,17 @@ lint: setup
 verify: setup
 	$(PY) -m bench verify
 
-# The run, then wrk's cross-check of it; the report is built even from a partial run (it says
-# so); the exit code is the run's.
+# The run (wrk's cross-check runs inside it, on the same warm servers), then the report, built
+# even from a partial run (it says so), not after Ctrl-C; the exit code is the run's. The run prints where its
+# minutes went; the last line says how long the whole of it took, report included.
 bench: setup wrk
-	$(PY) -m bench run --profile $(PROFILE); status=$$?; \
+	@SECONDS=0; $(PY) -m bench run --profile $(PROFILE); status=$$?; \
 	if [ $$status -ne 130 ] && [ -e bench/results/latest/run.json ]; then \
-	  $(PY) -m bench crosscheck --window 5 --warmup 2 || status=1; fi; \
-	if [ -e bench/results/latest/run.json ]; then $(PY) -m reports || status=1; fi; exit $$status
+	  report_start=$$SECONDS; $(PY) -m reports || status=1; \
+	  echo "report: $$((SECONDS - report_start)) s"; fi; \
+	echo "make bench: $$((SECONDS / 60)) min $$((SECONDS % 60)) s in all"; exit $$status
 
+# wrk against a stored run's servers again, apart from a run (python -m bench crosscheck --help).
 crosscheck: setup wrk
 	$(PY) -m bench crosscheck
 

@@ -10,13 +10,16 @@ from typing import Any
 
 import jinja2
 
-from bench.store.schema import RunIdError, atomic_write_text, check_run_id, point_latest
+from bench.store.files import atomic_write_text
+from bench.store.runs import RunIdError, check_run_id, point_latest
 from reports import (
     OUTPUT_DIR,
     claims,
     figures,
     hardening,
     inputs,
+    perf_tables,
+    run_tables,
     scale,
     soak,
     stack_claims,
@@ -124,8 +127,8 @@ def context(
             scenario,
             tables.SCENARIO_TITLES[scenario],
             figures.scenario_figure(stored, scenario),
-            tables.scenario_table(stored, scenario),
-            tables.not_covered(stored, scenario),
+            perf_tables.scenario_table(stored, scenario),
+            perf_tables.not_covered(stored, scenario),
         )
         for scenario in inputs.LOAD_SCENARIOS
     ]
@@ -153,22 +156,22 @@ def context(
         "framework_names": {f: display(info, f) for f in registry.frameworks},
         "sections": sections,
         "interaction_figure": figures.interaction_figure(stored),
-        "ratio_table": tables.ratio_table(stored, *bands),
+        "ratio_table": perf_tables.ratio_table(stored, *bands),
         "resources_figure": figures.resources_figure(stored),
         "cold_start_figure": figures.cold_start_figure(stored),
-        "cold_start_table": tables.cold_start_table(stored),
-        "diagnostics_table": tables.diagnostics_table(stored),
-        "security_table": tables.security_table(stored),
+        "cold_start_table": perf_tables.cold_start_table(stored),
+        "diagnostics_table": perf_tables.diagnostics_table(stored),
+        "security_table": run_tables.security_table(stored),
         "hostile_summary": hardening.hostile_summary(stored),
         "hostile_matrix": hardening.hostile_matrix(stored),
-        "diagnostic_notes": tables.diagnostic_notes(stored),
+        "diagnostic_notes": perf_tables.diagnostic_notes(stored),
         "code_size_figure": figures.code_size_figure(stored),
-        "code_size_table": tables.code_size_table(stored),
-        "coverage_table": tables.coverage_table(stored),
-        "failed_levels_table": tables.failed_levels_table(stored),
-        "verify_failures_table": tables.verify_failures_table(stored),
-        "verify_summary": tables.verify_summary(stored),
-        "configs_table": tables.configs_table(stored),
+        "code_size_table": run_tables.code_size_table(stored),
+        "coverage_table": run_tables.coverage_table(stored),
+        "failed_levels_table": run_tables.failed_levels_table(stored),
+        "verify_failures_table": run_tables.verify_failures_table(stored),
+        "verify_summary": run_tables.verify_summary(stored),
+        "configs_table": run_tables.configs_table(stored),
         "plan_table": tables.key_value_table(info.get("plan") or {}),
         "machine_table": tables.key_value_table(info.get("machine") or {}),
         "model_table": tables.key_value_table(info.get("model") or {}),

@@ -24,7 +24,7 @@ from matplotlib.figure import Figure as MplFigure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator, ScalarFormatter
 
-from bench.store.schema import LEVEL_METRICS
+from bench.store.table import LEVEL_METRICS
 from reports import stats
 from reports.inputs import StoredRun
 from reports.stacks import TODAY, base_of, stack_of

@@ -1,5 +1,5 @@
-"""Hostile input: what each deployment answered to each case of the suite (bench/checks/bad_inputs.py,
-run by bench/checks/verify.py as checks named "hostile: <case>")."""
+"""Hostile input: what each deployment answered to each case of the suite
+(bench/checks/bad_inputs.py, run by bench/checks/verify.py as checks named "hostile: <case>")."""
 
 from __future__ import annotations
 

@@ -1,14 +1,13 @@
 """Read one stored run (bench/results/<run-id>/) into what the report works from.
 
-Only bench/store/schema.py is imported from bench: it is the schema the runner writes. Every other
-file of a run is read defensively, because a partial or interrupted run may lack some of them
-and the report must still say what it has.
+Only bench.store is imported from bench: it is what the runner writes. run.json must load
+through the store; every other file of a run is read defensively, because a partial or
+interrupted run may lack some of them and the report must still say what it has.
 """
 
 from __future__ import annotations
 
 import csv
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,17 +15,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bench.measure.validity import samples_needed
-from bench.store.schema import (
-    CODE_SIZE,
-    COLD_START,
-    COLUMNS,
-    LEGACY_MODEL,
-    OPEN_LOOP,
-    RunIdError,
-    check_run_id,
-    read_rows,
-)
+from bench.store.inspections import load_inspections
+from bench.store.records import StoreError
+from bench.store.rules import samples_needed
+from bench.store.run_info import RunInfo, load_run_info
+from bench.store.runs import RunIdError, check_run_id
+from bench.store.table import CODE_SIZE, COLD_START, COLUMNS, LEGACY_MODEL, OPEN_LOOP, read_rows
 
 LOAD_SCENARIOS = ("api_single", "api_batch", "form", "ui_session")
 # http_status: what the server answered to a one-request check (absent in older runs).
@@ -43,8 +37,8 @@ class StoredRun:
     """A stored run: the tidy results table, run.json, verify.csv and inspections.json."""
 
     path: Path
-    results: pd.DataFrame  # every row of results.csv, COLUMNS as in bench/store/schema.py
-    info: dict[str, Any]  # run.json
+    results: pd.DataFrame  # every row of results.csv, COLUMNS as in bench/store/table.py
+    info: dict[str, Any]  # run.json, as validated by bench/store/run_info.py
     verify: pd.DataFrame  # verify.csv (empty when the run has none)
     inspections: dict[str, Any]  # inspections.json ({} when not inspected)
     problems: list[str] = field(default_factory=list)  # files missing or unreadable
@@ -162,22 +156,29 @@ def resolve(run_dir: Path) -> Path:
 def load(run_dir: Path) -> StoredRun:
     path = resolve(run_dir)
     problems: list[str] = []
-    info = _read_json(path / "run.json", problems)
-    if not info:
-        raise RunError(f"{path}: run.json is missing or unreadable; it is not a stored run")
+    info = _read_run_info(path / "run.json")
     try:
         # The report's folder is named after it: refused here, before anything is written.
-        check_run_id(info.get("run_id") or path.name)
+        check_run_id(info.run_id)
     except RunIdError as exc:
         raise RunError(f"{path / 'run.json'}: {exc}") from None
     return StoredRun(
         path=path,
         results=_read_results(path / "results.csv", problems),
-        info=info,
+        info=info.as_dict(),
         verify=_read_verify(path / "verify.csv", problems),
-        inspections=_read_json(path / "inspections.json", problems),
+        inspections=_read_inspections(path / "inspections.json", problems),
         problems=problems,
     )
+
+
+def _read_run_info(path: Path) -> RunInfo:
+    if not path.exists():
+        raise RunError(f"{path.parent}: run.json is missing; it is not a stored run")
+    try:
+        return load_run_info(path)
+    except StoreError as exc:
+        raise RunError(str(exc)) from None
 
 
 def _read_results(path: Path, problems: list[str]) -> pd.DataFrame:
@@ -223,13 +224,12 @@ def _read_verify(path: Path, problems: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(VERIFY_COLUMNS)).astype(object).fillna("")
 
 
-def _read_json(path: Path, problems: list[str]) -> dict[str, Any]:
+def _read_inspections(path: Path, problems: list[str]) -> dict[str, Any]:
     if not path.exists():
         problems.append(f"{path.name} is missing")
         return {}
     try:
-        data = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
+        return load_inspections(path).as_dict()
+    except StoreError as exc:
         problems.append(f"{path.name} is unreadable: {exc}")
         return {}
-    return data if isinstance(data, dict) else {}

@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from bench.store.schema import FLOOR
+from bench.store.table import FLOOR
 from reports import figures, stats, text
 from reports.inputs import LOAD_SCENARIOS, StoredRun
 from reports.tables import SATURATED_NOTE, Cell, Table, _est, _num, _users_cell, label, ordered
@@ -149,15 +149,21 @@ def scaling_table(stored: StoredRun) -> Table:
 
 
 def _workers(run: Mapping[str, Any], deployment: str, config: str) -> int | None:
-    """A workers_N pass -> N; a one-process server's default -> 0; else None (not plotted:
-    gunicorn's default is the workers_1 pass again; the null target serves no model)."""
+    """A workers_N pass -> N; a one-process server's default -> 0; a server with a worker
+    setting: its default -> the count it runs (run.json default_workers), where the run measured
+    no pass of that count (older runs did: then None, not plotted twice); the null target
+    serves no model -> None."""
     info = (run.get("deployments") or {}).get(deployment, {})
     if info.get("role") == "calibration":
         return None
-    if config.startswith("workers_") and config in (info.get("scaling_configs") or []):
+    scaling = info.get("scaling_configs") or []
+    if config.startswith("workers_") and config in scaling:
         return int(config.removeprefix("workers_"))
     if config == "default" and not info.get("workers_env"):
         return 0
+    default_workers = info.get("default_workers")
+    if config == "default" and default_workers and f"workers_{default_workers}" not in scaling:
+        return int(default_workers)
     return None
 
 

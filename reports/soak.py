@@ -3,27 +3,27 @@ load. They are stored apart from the benchmark runs, in <results>/soak/<stamp>-<
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
-from typing import Any
 
+from bench.store.records import StoreError
+from bench.store.soak import SoakInfo, load_soak
 from reports import text
 from reports.tables import Cell, Table
 
 SOAK_FOLDER = "soak"
 
 
-def latest_soaks(results_dir: Path) -> list[dict[str, Any]]:
-    """The newest soak of each deployment and configuration, read defensively."""
-    newest: dict[tuple[str, str], dict[str, Any]] = {}
+def latest_soaks(results_dir: Path) -> list[SoakInfo]:
+    """The newest soak of each deployment and configuration; a soak.json the store refuses is
+    left out (a soak still running has none yet)."""
+    newest: dict[tuple[str, str], SoakInfo] = {}
     for path in sorted((results_dir / SOAK_FOLDER).glob("*/soak.json")):
         try:
-            soak = json.loads(path.read_text())
-        except (OSError, ValueError):
+            soak = load_soak(path)
+        except StoreError:
             continue
-        deployment = soak.get("deployment") or {}
-        newest[(str(deployment.get("name")), str(deployment.get("config")))] = soak
+        newest[(soak.deployment.name, soak.deployment.config)] = soak
     return list(newest.values())
 
 
@@ -42,32 +42,27 @@ def soak_table(results_dir: Path) -> Table:
     return Table(columns, rows, notes=notes)
 
 
-def _row(soak: dict[str, Any]) -> list[Cell]:
-    deployment = soak.get("deployment") or {}
-    rss = soak.get("rss") or {}
-    totals = soak.get("totals") or {}
-    growth, percent = _float(rss.get("growth_mib")), _float(rss.get("growth_percent"))
-    start, end = _float(rss.get("start_mib")), _float(rss.get("end_mib"))
-    failures = int(totals.get("failures") or 0)
-    status = str(soak.get("status", "?"))
+def _row(soak: SoakInfo) -> list[Cell]:
+    d, rss, totals = soak.deployment, soak.rss, soak.totals
+    growth = _float(rss.growth_mib if rss else None)
+    percent = _float(rss.growth_percent if rss else None)
+    start, end = _float(rss.start_mib if rss else None), _float(rss.end_mib if rss else None)
+    failures = totals.failures if totals else 0
     return [
-        Cell(str(deployment.get("display_name") or deployment.get("name"))),
-        Cell(str(deployment.get("config", "?"))),
-        Cell(str(soak.get("scenario", "?"))),
-        Cell(str(soak.get("users", "?")), css="num"),
-        Cell(text.number(_float(soak.get("measured_s")) / 60, 1), css="num"),
-        Cell(status, css="" if status == "complete" else "bad"),
+        Cell(d.display_name or d.name),
+        Cell(d.config),
+        Cell(soak.scenario),
+        Cell(str(soak.users), css="num"),
+        Cell(text.number(_float(soak.measured_s) / 60, 1), css="num"),
+        Cell(soak.status, css="" if soak.status == "complete" else "bad"),
         Cell(f"{text.number(start)} → {text.number(end)}", css="num"),
         Cell(f"{text.number(growth)} MiB ({text.number(percent, 1)} %)", css="num"),
-        Cell(text.number(_float(rss.get("slope_mib_per_hour"))), css="num"),
+        Cell(text.number(_float(rss.slope_mib_per_hour if rss else None)), css="num"),
         Cell(str(failures), css="num bad" if failures else "num"),
-        Cell(text.number(_float(totals.get("throughput"))), css="num"),
-        Cell(str(soak.get("soak_id", "")), css="muted"),
+        Cell(text.number(_float(totals.throughput if totals else None)), css="num"),
+        Cell(soak.soak_id, css="muted"),
     ]
 
 
-def _float(value: Any) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return math.nan
+def _float(value: float | None) -> float:
+    return math.nan if value is None else float(value)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bench.measure.validity import CALIBRATION_ROLE
+from bench.store.rules import CALIBRATION_ROLE
 from reports.inputs import StoredRun
 from reports.scale import floor_rows
 from reports.stacks import (

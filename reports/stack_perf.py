@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
-from bench.measure.validity import CALIBRATION_ROLE
+from bench.store.rules import CALIBRATION_ROLE
 from reports import stats, text
 from reports.evaluators import PAPER_FRAMEWORKS, read_estimate
 from reports.inputs import LOAD_SCENARIOS, StoredRun

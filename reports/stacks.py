@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from bench.measure.validity import CALIBRATION_ROLE
+from bench.store.rules import CALIBRATION_ROLE
 from reports.inputs import StoredRun
 
 TODAY = "today"

@@ -9,15 +9,18 @@ from typing import Any
 
 import pandas as pd
 
-from bench.measure.slo import FAILURE_ALLOWANCE, LATE_SEND_ALLOWANCE
-from bench.measure.validity import (
+from bench.store.crosscheck import CROSSCHECK_COLUMNS, read_crosscheck_rows
+from bench.store.records import StoreError
+from bench.store.rules import (
     CALIBRATION_ROLE,
     CEILING_SHARE_FLAG,
+    FAILURE_ALLOWANCE,
+    LATE_SEND_ALLOWANCE,
     coefficient_of_variation,
     run_validity,
     samples_needed,
 )
-from bench.store.schema import OPEN_LOOP, SLO, read_rows
+from bench.store.table import OPEN_LOOP, SLO, read_rows
 from reports import stats, text
 from reports.inputs import StoredRun
 from reports.tables import Cell, Table, _est, _num, label, ordered
@@ -250,8 +253,9 @@ def _generator_behind(
     results: pd.DataFrame, deployment: str, config: str, scenario: str, found: float
 ) -> str:
     """The rates above the one found whose trials missed because sends were late ("" when
-    none): there the limit may be the load generator's. Judged as bench/measure/slo.py judges a trial:
-    failures first (an overloaded server also makes a busy generator late), then late sends."""
+    none): there the limit may be the load generator's. Judged as bench/measure/slo.py judges a
+    trial, with the allowances of bench/store/rules.py: failures first (an overloaded server also
+    makes a busy generator late), then late sends."""
     late = []
     for t in _trial_values(results, deployment, config, scenario):
         due = max(t.get("interactions", 0), 1)
@@ -291,9 +295,12 @@ CROSSCHECK_FILE = "crosscheck.csv"
 def crosscheck_rows(stored: StoredRun) -> pd.DataFrame:
     """crosscheck.csv of the run (python -m bench crosscheck), or an empty frame."""
     path = stored.path / CROSSCHECK_FILE
-    if not path.exists():
-        return pd.DataFrame(columns=["deployment", "config", "users", "tool", "metric", "value"])
-    frame = pd.read_csv(path)
+    try:
+        rows = read_crosscheck_rows(path) if path.exists() else []
+    except StoreError as exc:
+        stored.problems.append(f"{path.name} is unreadable: {exc}")
+        rows = []
+    frame = pd.DataFrame([vars(r) for r in rows], columns=list(CROSSCHECK_COLUMNS))
     return frame.astype({"users": int, "value": float})
 
 

@@ -1,7 +1,7 @@
 """Cases both in-process app tests share: every hostile request of the contract, and a good one."""
 
 from bench.checks.bad_inputs import BAD_REQUESTS, ODD_BUT_VALID
-from bench.checks.probes import REQUIRED_SECURITY_HEADERS
+from bench.checks.probes_security import REQUIRED_SECURITY_HEADERS
 from bench.clients.answers import same_predictions
 
 BAD_IDS = [bad.name for bad in BAD_REQUESTS]

@@ -11,21 +11,25 @@ from pathlib import Path
 
 import pytest
 
-from bench.run import crosscheck
-from bench.run.crosscheck import (
+from bench.clients.payloads import request_pool
+from bench.load import wrk
+from bench.load.wrk import WrkError, measure_wrk, parse_wrk_output, write_bodies
+from bench.measure.agreement import (
+    CSV_COLUMNS,
     Level,
-    Settings,
-    WrkError,
     compare,
     csv_text,
-    load_run,
     locust_repetitions,
-    measure_wrk,
-    parse_wrk_output,
+    note,
     summarise,
 )
+from bench.run import crosscheck
+from bench.run.crosscheck import load_run
+from bench.run.wrk_check import Settings, write_results
+from bench.store.files import atomic_write_text
 from bench.targets.manifest import discover, select
 from bench.targets.servers import split_cores
+from shared_model.model import load_model
 from tests.live import free_port
 
 FIXTURE_RUN = Path(__file__).parent / "fixtures" / "run-quick"
@@ -90,8 +94,8 @@ def test_unreadable_wrk_output_is_a_clear_error(stdout, why):
 
 
 def test_wrk_threads_never_exceed_the_connections(monkeypatch):
-    monkeypatch.setattr(crosscheck, "wrk_path", lambda: "/usr/bin/wrk")
-    argv = crosscheck.wrk_command("http://127.0.0.1:1", 1, 3, Path("b.txt"), threads=2)
+    monkeypatch.setattr(wrk, "wrk_path", lambda: "/usr/bin/wrk")
+    argv = wrk.wrk_command("http://127.0.0.1:1", 1, 3, Path("b.txt"), threads=2)
     assert argv[1:4] == ["-t1", "-c1", "-d3s"]
     assert argv[-3:] == ["--", "b.txt", "/api/predict"]
 
@@ -126,7 +130,7 @@ def test_compare_gives_wrk_over_locust_medians_and_flags_a_difference_over_10_pe
     assert c.ratios == {"throughput": pytest.approx(1.25), "latency_p50": pytest.approx(1.0)}
     assert c.disagrees == ["throughput"]
     assert not c.flagged
-    assert "DIFFER > 10%: throughput" in crosscheck.note(c)
+    assert "DIFFER > 10%: throughput" in note(c)
 
 
 def test_figures_within_10_percent_agree():
@@ -142,7 +146,7 @@ def test_a_level_locust_never_measured_has_no_ratio_and_no_locust_rows():
     assert c.ratios == {}
     rows = list(csv.DictReader(csv_text([c]).splitlines()))
     assert {r["tool"] for r in rows} == {"wrk"}
-    assert "no Locust figures" in crosscheck.note(c)
+    assert "no Locust figures" in note(c)
 
 
 # ---- against the stored fixture run --------------------------------------------------------
@@ -151,7 +155,7 @@ def test_a_level_locust_never_measured_has_no_ratio_and_no_locust_rows():
 def read_csv(path: Path) -> dict[tuple, str]:
     with path.open(newline="") as handle:
         reader = csv.DictReader(handle)
-        assert tuple(reader.fieldnames) == crosscheck.CSV_COLUMNS
+        assert tuple(reader.fieldnames) == CSV_COLUMNS
         return {
             (r["deployment"], r["config"], int(r["users"]), r["tool"], r["metric"]): r["value"]
             for r in reader
@@ -175,7 +179,7 @@ def test_comparison_with_the_fixture_run_is_written_as_a_tidy_csv(tmp_path):
     # Locust's medians there: throughput 408.43/s, p50 2.31 ms.
     wrk = {level: [wrk_rep(816.86, 1.155), wrk_rep(800, 1.2, non_2xx=3)]}
     comparisons = compare(wrk, locust_repetitions(run.rows, run.model))
-    crosscheck.atomic_write_text(run_dir / "crosscheck.csv", csv_text(comparisons))
+    atomic_write_text(run_dir / "crosscheck.csv", csv_text(comparisons))
     values = read_csv(run_dir / "crosscheck.csv")
     key = ("flask", "default", 1)
     assert float(values[(*key, "wrk/locust", "throughput")]) == pytest.approx(2.0)
@@ -229,8 +233,8 @@ def test_bad_numbers_are_refused_by_the_parser(argv):
 
 @pytest.fixture
 def bodies(tmp_path):
-    bodies = crosscheck.api_single_bodies(tmp_path, "iris-logreg")
-    return crosscheck.write_bodies(bodies, tmp_path / "b.txt")
+    pool = request_pool(load_model(name="iris-logreg"), 1)
+    return write_bodies((json.dumps(item["body"]) for item in pool), tmp_path / "b.txt")
 
 
 @pytest.mark.live
@@ -261,7 +265,7 @@ def test_crosscheck_of_the_fixture_run_measures_and_compares(tmp_path):
     )
     work = crosscheck.plan_levels([flask], run, settings)
     comparisons, measurements = crosscheck.crosscheck(run, work, settings)
-    crosscheck.write_results(run_dir, comparisons, measurements, settings)
+    write_results(run_dir, comparisons, measurements, settings)
     values = read_csv(run_dir / "crosscheck.csv")
     assert float(values[("flask", "default", 1, "wrk", "throughput")]) > 0
     ratio = float(values[("flask", "default", 1, "wrk/locust", "throughput")])

@@ -24,7 +24,7 @@ import pytest
 
 import bench.cli.main as cli
 from bench import DEPLOYMENTS_DIR, PROJECT_ROOT
-from bench.store.schema import read_rows
+from bench.store.table import read_rows
 from bench.targets.manifest import discover, load, select
 from bench.targets.servers import DeploymentError, port_in_use, start, stop, wait_healthy
 from tests.live import descendants, free_port, own_lock_env, still_alive, wait_until
@@ -89,9 +89,10 @@ def stored_run(tmp_path):
     return run_dir
 
 
-# Each signal at another step: SIGINT while Locust loads the server, SIGTERM while the first
-# server is being verified (before any level). The same handler serves both.
-SIGNALLED_AT = {signal.SIGINT: "[2/", signal.SIGTERM: "verifying "}
+# Each signal at another step: SIGINT while Locust loads the server in the second load run
+# (api_batch: api_single's has finished), SIGTERM while the first server is being verified
+# (before any level). The same handler serves both.
+SIGNALLED_AT = {signal.SIGINT: "[3-4/", signal.SIGTERM: "verifying "}
 
 
 @pytest.mark.live
@@ -144,8 +145,10 @@ def test_a_server_killed_during_a_level_fails_that_level_and_the_run_goes_on(tmp
         for line in runner.stderr:
             log.append(line)
             seen.update(descendants(runner.pid))
-            if not killed and line.startswith("[2/"):  # the second level (16 users) begins
-                # into the level: Locust is loading the server
+            if not killed and line.startswith("[1-2/"):  # api_single's load run begins
+                # its first step (1 user) has ended: Locust is at the second (16 users)
+                wait_until(lambda: steps_done(tmp_path, "api_single") >= 1, 30,
+                           "the first step's boundaries", watched=runner)  # fmt: skip
                 wait_until(lambda: loading(runner.pid), 30, "Locust's users", watched=runner)
                 [master] = gunicorn_masters(runner.pid)
                 killed = [master, *master.children(recursive=True)]
@@ -163,13 +166,19 @@ def test_a_server_killed_during_a_level_fails_that_level_and_the_run_goes_on(tmp
     assert info["status"] == "partial"
     [failed] = info["deployments"]["flask"]["levels_failed"]
     assert (failed["scenario"], failed["users"]) == ("api_single", 16)
-    assert "the server exited (code -9) during the level" in failed["reason"]
+    assert "the server exited (code -9) during the load" in failed["reason"]
     assert any("level failed: the server exited" in line for line in log)
     # what was measured before and after the kill is kept: the next level restarted the server
     rows = read_rows(run_dir / "results.csv")
     measured = {(r.scenario, r.users) for r in rows if r.metric == "interactions" and r.value > 0}
     assert {("api_single", 1), ("api_batch", 1), ("api_batch", 16), ("form", 16)} <= measured
     assert not list(run_dir.glob(".*.tmp"))
+
+
+def steps_done(tmp_path, scenario: str) -> int:
+    """How many steps of the scenario's load run have written their boundaries."""
+    found = list((tmp_path / "results").glob(f"*/raw/*-{scenario}-r1.steps.jsonl"))
+    return len(found[0].read_text().splitlines()) if found else 0
 
 
 def loading(runner_pid: int) -> bool:

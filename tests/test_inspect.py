@@ -50,6 +50,17 @@ def test_every_deployment_gets_every_key(packages):
         assert set(found["server_stack"]) >= {"interface", "server", "tornado_used", "evidence"}
 
 
+def test_another_stacks_deployment_is_inspected_by_that_stacks_interpreter(packages):
+    # inspect_packages() runs `python -m bench.checks.inspections NAME` in the stack's own
+    # environment: the version it reports is the one installed there, not here.
+    others = [d for d in discover() if d.stack.environment is not None]
+    if not others:
+        pytest.skip("no deployment is served from another stack")
+    for deployment in others:
+        theirs = deployment.stack.packages().get(deployment.framework.lower())
+        assert packages[deployment.name]["version"] == theirs, deployment.name
+
+
 def test_django_ships_the_batteries_and_a_working_scaffold(packages):
     django = packages["django"]
     components = django["components"]

@@ -20,34 +20,44 @@ import pytest
 import bench.load.locust
 from bench import PROJECT_ROOT
 from bench.clients.payloads import write_payload_file
-from bench.load.locust import LocustRun, free_port, kill_locust, start_locust, wait_locust
+from bench.load.locust import LocustRun, free_port, kill_locust, start_locust
 from bench.load.peer_auth import SECRET_ENV, new_secret, read_refusals
 from bench.load.scenarios import INCOMPLETE_LOG_EXIT_CODE, INTERACTIONS
-from bench.measure.metrics import level_metrics, read_request_logs, recorded_window
-from bench.targets.manifest import project_pythonpath
-from bench.targets.servers import split_cores
+from bench.load.spec import LoadResult, LoadSpec, WindowRule, Workers
+from bench.load.window import run_load
+from bench.measure.metrics import level_metrics, read_request_logs
+from bench.targets.manifest import discover, project_pythonpath
+from bench.targets.servers import ExternalDeployment
 from tests.live import alive, still_alive, wait_until
+from tests.load_runs import (
+    boundaries_of,
+    in_background,
+    load_spec,
+    locust_request_count,
+    poll,
+    recorded_runs,
+)
 
 pytestmark = pytest.mark.live
 
 USERS = 8
 WARMUP_S = 1.0
-WINDOW_S = 3.0
-MAX_RUN_TIME_S = 30.0  # the cap; the run must end well before it, by itself
+RULE = WindowRule(min_s=3, max_s=6, min_interactions=20)
 # Long enough that the worker to be killed cannot finish by itself first (its interactions reach
 # the master's log a report or two after they began); the master then waits for its last report
 # for LAST_REPORTS_TIMEOUT_S.
-DYING_WINDOW_S = 12.0
+DYING_RULE = WindowRule.fixed(12.0)
 # The run's worker secret, as the runner's secret file would hand it to the other host.
 SECRET = new_secret()
 
 
 @dataclass
 class RemoteRun:
+    spec: LoadSpec
+    result: LoadResult
     run: LocustRun
     master_port: int
     started: float
-    exit_code: int
     load_ended: float
     worker_exit_code: int
     worker_output: str
@@ -70,13 +80,6 @@ def bench_worker(master_port: int, output: Path, *options: str) -> subprocess.Po
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-
-
-def locust_request_count(output_log: Path) -> int:
-    """The request count of the summary Locust prints as it exits (its final stats; the CSV
-    files are snapshots taken every second)."""
-    totals = [line.split() for line in output_log.read_text().splitlines()]
-    return int(next(words[1] for words in totals if words[:1] == ["Aggregated"]))
 
 
 def logging_workers(request_log: Path) -> set[str]:
@@ -113,11 +116,12 @@ def stop_bench_worker(process: subprocess.Popen) -> None:
         process.wait()
 
 
-def wait_for_the_three(master_port: int, worker: subprocess.Popen) -> None:
-    """The master, its local worker and the remote one (bench worker's child) all running."""
-    wait_until(
-        lambda: len(locust_processes_for(master_port)) == 3, 30,
-        "the master, its local worker and the remote one", watched=worker,
+def wait_for_the_three(master_port: int) -> None:
+    """The master, its local worker and the remote one (bench worker's child) all running
+    (from a thread beside run_load)."""
+    poll(
+        lambda: len(locust_processes_for(master_port)) == 3, 60,
+        "the master, its local worker and the remote one",
     )  # fmt: skip
 
 
@@ -132,36 +136,48 @@ def locust_processes_for(master_port: int) -> list[psutil.Process]:
     return found
 
 
+def nowhere() -> ExternalDeployment:
+    """A target that is not there: these runs fail or are stopped before any request counts."""
+    url = f"http://127.0.0.1:{free_port()}"
+    return ExternalDeployment({d.name: d for d in discover()}["flask"], url)
+
+
 @pytest.fixture(scope="module")
 def remote(model, servers, tmp_path_factory) -> RemoteRun:
     running = servers.get("flask")
     tmp = tmp_path_factory.mktemp("remote")
     write_payload_file(model, tmp / "payloads.json")
-    _, loadgen_cores = split_cores()
     master_port = free_port()
-    started = time.time()
-    run = start_locust(
-        "api_single", running.base_url, USERS, WARMUP_S, WINDOW_S, MAX_RUN_TIME_S,
-        tmp / "level", loadgen_cores, tmp / "payloads.json", locust_workers=1,
-        remote_workers=1, worker_secret=SECRET, master_bind_host="0.0.0.0", master_port=master_port,
+    workers = Workers(
+        local=1, remote=1, master_bind="0.0.0.0", master_port=master_port, secret=SECRET
+    )
+    spec = load_spec(
+        running.base_url, (USERS,), tmp / "level", tmp / "payloads.json", RULE,
+        warmup_s=WARMUP_S, workers=workers,
     )  # fmt: skip
     worker = bench_worker(master_port, tmp / "bench-worker.log", "--once")
+    started = time.time()
     try:
-        wait_for_the_three(master_port, worker)
-        seen_during_run = run.tree() + tree_of(worker)
-        exit_code = wait_locust(run, timeout_s=MAX_RUN_TIME_S + 30)
+        with recorded_runs() as runs:
+
+            def the_four() -> list[psutil.Process]:
+                wait_for_the_three(master_port)
+                return runs[0].run.tree() + tree_of(worker)
+
+            watcher = in_background(the_four)
+            result = run_load(spec, running)
         load_ended = time.time()
+        seen_during_run = watcher.outcome()
         worker_exit_code = worker.wait(timeout=30)
     finally:
-        kill_locust(run)
         stop_bench_worker(worker)
-    requests = read_request_logs(run.request_logs)
-    window = recorded_window(requests, WARMUP_S, WINDOW_S)
-    metrics = level_metrics(requests, window, [], [])
+    assert result.failure is None and len(result.windows) == 1, result.failure
+    [window] = result.windows
+    metrics = level_metrics(window.requests, window.window, [], [])
     worker_output = (tmp / "bench-worker.log").read_text()
     return RemoteRun(
-        run, master_port, started, exit_code, load_ended, worker_exit_code, worker_output,
-        seen_during_run, metrics, tmp,
+        spec, result, runs[0].run, master_port, started, load_ended, worker_exit_code,
+        worker_output, seen_during_run, metrics, tmp,
     )  # fmt: skip
 
 
@@ -189,105 +205,110 @@ def test_the_window_is_measured_without_failures(remote):
     assert remote.metrics["failures"] == 0
     assert remote.worker_exit_code == 0, remote.worker_output
     assert read_refusals(remote.run.refusals_log) == []  # a local and a remote worker, admitted
+    assert remote.result.refused == []
     assert "level 1 ended" in remote.worker_output
 
 
 def test_the_master_quits_by_itself_and_no_locust_process_is_left(remote):
-    window = recorded_window(read_request_logs(remote.run.request_logs), WARMUP_S, WINDOW_S)
-    assert remote.exit_code == 0
-    assert window.end <= remote.load_ended < remote.started + MAX_RUN_TIME_S
+    [window] = remote.result.windows
+    # Its shape quit after the one step: exit code 0 (a stopped or killed master has another).
+    assert remote.run.process.returncode == 0
+    assert remote.started < window.window.end <= remote.load_ended
+    assert remote.load_ended < remote.started + remote.spec.longest_s
     # The master, the local worker, `bench worker` and the Locust worker it started.
     assert len(remote.seen_during_run) >= 4
     assert not still_alive(remote.seen_during_run)
     assert locust_processes_for(remote.master_port) == []
 
 
-def test_a_missing_remote_worker_ends_the_level_with_a_clear_error(model, tmp_path, monkeypatch):
+def test_a_missing_remote_worker_fails_the_run_with_a_clear_error(model, tmp_path, monkeypatch):
     monkeypatch.setattr(bench.load.locust, "WORKERS_CONNECT_TIMEOUT_S", 2)
     write_payload_file(model, tmp_path / "payloads.json")
-    _, loadgen_cores = split_cores()
-    nothing_listens = f"http://127.0.0.1:{free_port()}"
-    run = start_locust(
-        "api_single", nothing_listens, 2, WARMUP_S, WINDOW_S, MAX_RUN_TIME_S, tmp_path / "level",
-        loadgen_cores, tmp_path / "payloads.json", locust_workers=1, remote_workers=1,
-        worker_secret=SECRET,
+    target = nowhere()
+    spec = load_spec(
+        target.base_url, (2,), tmp_path / "level", tmp_path / "payloads.json", RULE,
+        warmup_s=WARMUP_S, workers=Workers(local=1, remote=1, secret=SECRET),
     )  # fmt: skip
-    try:
-        exit_code = wait_locust(run, timeout_s=30)
-    finally:
-        kill_locust(run)
-    assert exit_code != 0
-    assert "Gave up waiting for workers to connect" in run.output_log.read_text()
-    assert all(p.poll() is not None for p in run.processes)
+    with recorded_runs() as runs:
+        result = run_load(spec, target)
+    [recorded] = runs
+    assert result.failed and result.windows == []
+    assert result.wall_s < spec.longest_s
+    assert recorded.run.process.returncode != 0
+    assert "Gave up waiting for workers to connect" in recorded.run.output_log.read_text()
+    assert all(p.poll() is not None for p in recorded.run.processes)
+    assert not still_alive(recorded.seen)
 
 
-def test_one_worker_command_serves_level_after_level(model, servers, tmp_path):
+def test_one_worker_command_serves_run_after_run(model, servers, tmp_path):
     """Without --once it starts a Locust worker for each master in turn; with remote workers
     only, the window comes from theirs alone."""
     write_payload_file(model, tmp_path / "payloads.json")
-    _, loadgen_cores = split_cores()
     master_port = free_port()
     worker = bench_worker(master_port, tmp_path / "bench-worker.log")
-    runs, exit_codes = [], []
+    results = []
     try:
         running = servers.get("flask")
         for level in (1, 2):
-            run = start_locust(
-                "api_single", running.base_url, 2, WARMUP_S, 1.0, MAX_RUN_TIME_S,
-                tmp_path / f"level{level}", loadgen_cores, tmp_path / "payloads.json",
-                remote_workers=1, worker_secret=SECRET, master_port=master_port,
+            spec = load_spec(
+                running.base_url, (2,), tmp_path / f"level{level}", tmp_path / "payloads.json",
+                WindowRule(min_s=1, max_s=3), warmup_s=WARMUP_S,
+                workers=Workers(remote=1, master_port=master_port, secret=SECRET),
             )  # fmt: skip
-            runs.append(run)
-            try:
-                exit_codes.append(wait_locust(run, timeout_s=MAX_RUN_TIME_S + 30))
-            finally:
-                kill_locust(run)
+            results.append(run_load(spec, running))
         worker.send_signal(signal.SIGINT)
         assert worker.wait(timeout=15) == 130
     finally:
         stop_bench_worker(worker)
     output = (tmp_path / "bench-worker.log").read_text()
-    assert exit_codes == [0, 0], output
+    assert [r.failure for r in results] == [None, None], output
     # The same worker command at two masters on one port: neither refused anything of it.
-    assert [read_refusals(run.refusals_log) for run in runs] == [[], []]
-    for run in runs:
-        assert [r for r in read_request_logs(run.request_logs) if r.name in INTERACTIONS]
+    assert [r.refused for r in results] == [[], []]
+    for result in results:
+        [window] = result.windows
+        assert [r for r in window.requests if r.name in INTERACTIONS and r.ok]
     assert "level 1 ended" in output and "level 2 ended" in output
     assert locust_processes_for(master_port) == []
 
 
-def test_a_worker_that_dies_makes_the_log_incomplete_and_the_master_says_so(
-    model, servers, tmp_path
-):
+def test_a_worker_that_dies_makes_the_log_incomplete_and_the_run_says_so(model, servers, tmp_path):
     """Its last report never comes: the master waits for it (bounded), then exits with
-    INCOMPLETE_LOG_EXIT_CODE and names the worker in its log."""
+    INCOMPLETE_LOG_EXIT_CODE and names the worker in its log; the run fails saying so."""
     write_payload_file(model, tmp_path / "payloads.json")
-    _, loadgen_cores = split_cores()
     master_port = free_port()
     running = servers.get("flask")
-    run = start_locust(
-        "api_single", running.base_url, 2, WARMUP_S, DYING_WINDOW_S, MAX_RUN_TIME_S + 30,
-        tmp_path / "level", loadgen_cores, tmp_path / "payloads.json", locust_workers=1,
-        remote_workers=1, worker_secret=SECRET, master_port=master_port,
+    spec = load_spec(
+        running.base_url, (2,), tmp_path / "level", tmp_path / "payloads.json", DYING_RULE,
+        warmup_s=WARMUP_S,
+        workers=Workers(local=1, remote=1, master_port=master_port, secret=SECRET),
     )  # fmt: skip
+    request_log = spec.out_prefix.with_suffix(".requests.csv")
     worker = bench_worker(master_port, tmp_path / "bench-worker.log", "--once")
-    try:
-        wait_for_the_three(master_port, worker)
-        [remote_locust] = wait_until(lambda: tree_of(worker)[1:], 10, "the remote Locust worker")
-        wait_until(
-            lambda: len(logging_workers(run.request_log)) == 2, 30,
-            "interactions of both workers in the master's log", watched=remote_locust,
+
+    def kill_the_remote_worker() -> None:
+        wait_for_the_three(master_port)
+        [remote_locust] = poll(lambda: tree_of(worker)[1:], 10, "the remote Locust worker")
+        poll(
+            lambda: len(logging_workers(request_log)) == 2, 30,
+            "interactions of both workers in the master's log",
         )  # fmt: skip
         try:
             remote_locust.kill()
         except psutil.NoSuchProcess:
-            pytest.fail("the remote worker ended by itself before its window was over")
-        exit_code = wait_locust(run, timeout_s=MAX_RUN_TIME_S + 60)
+            raise AssertionError("the remote worker ended before its window was over") from None
+
+    try:
+        with recorded_runs() as runs:
+            killer = in_background(kill_the_remote_worker)
+            result = run_load(spec, running)
+        killer.outcome()
     finally:
-        kill_locust(run)
         stop_bench_worker(worker)
-    assert exit_code == INCOMPLETE_LOG_EXIT_CODE
-    assert "request log incomplete: no last report" in run.output_log.read_text()
+    [recorded] = runs
+    assert recorded.run.process.returncode == INCOMPLETE_LOG_EXIT_CODE
+    assert result.failure is not None and "never reached the master" in result.failure
+    assert "request log incomplete: no last report" in recorded.run.output_log.read_text()
+    assert not still_alive(recorded.seen)
 
 
 def test_the_worker_says_the_master_is_unreachable_and_stops_on_ctrl_c(tmp_path):
@@ -308,13 +329,12 @@ def test_ctrl_c_stops_the_locust_worker_it_started(model, tmp_path, monkeypatch)
     comes): the command's Locust worker waits with it, until Ctrl-C."""
     monkeypatch.setattr(bench.load.locust, "WORKERS_CONNECT_TIMEOUT_S", 120)
     write_payload_file(model, tmp_path / "payloads.json")
-    _, loadgen_cores = split_cores()
     master_port = free_port()
-    run = start_locust(
-        "api_single", f"http://127.0.0.1:{free_port()}", 2, WARMUP_S, WINDOW_S, MAX_RUN_TIME_S,
-        tmp_path / "level", loadgen_cores, tmp_path / "payloads.json", remote_workers=2,
-        worker_secret=SECRET, master_port=master_port,
+    spec = load_spec(
+        nowhere().base_url, (2,), tmp_path / "level", tmp_path / "payloads.json", RULE,
+        warmup_s=WARMUP_S, workers=Workers(remote=2, master_port=master_port, secret=SECRET),
     )  # fmt: skip
+    run = start_locust(spec, boundaries_of(spec))
     worker = bench_worker(master_port, tmp_path / "bench-worker.log")
     try:
         wait_until(lambda: tree_of(worker)[1:], 30, "its Locust worker", watched=worker)

@@ -1,5 +1,6 @@
 """Open loop against closed loop on a server that stalls for a second: the real Locust
-subprocess, a small threaded server written here (on a port the OS picks)."""
+subprocess through the engine (bench/load/window.py), a small threaded server written here (on a
+port the OS picks)."""
 
 import json
 import os
@@ -11,15 +12,18 @@ import pytest
 
 from bench.clients.payloads import write_payload_file
 from bench.load import locust as loadgen
-from bench.load.locust import kill_locust, start_locust, wait_locust
 from bench.load.scenarios import INTERACTIONS
-from bench.measure.metrics import read_request_log, recorded_window
-from bench.measure.slo import run_open_loop_trial
+from bench.load.spec import LoadSpec, WindowRule
+from bench.load.window import run_load
+from bench.measure.slo import open_loop_spec, run_open_loop_trial
+from bench.targets.manifest import discover
+from bench.targets.servers import ExternalDeployment
 
 pytestmark = pytest.mark.live
 
 WARMUP_S, WINDOW_S = 1.0, 5.0
-# The pause starts this long after the first request, two seconds into the recorded window.
+# The pause starts this long after the first request, about two seconds into the recorded window
+# (which starts the warm-up after the first interaction came).
 STALL_AFTER_S, STALL_S = WARMUP_S + 2.0, 1.0
 STALLED_MS = 0.4 * STALL_S * 1000  # a request that waited through much of the pause
 CORES = sorted(os.sched_getaffinity(0))
@@ -103,17 +107,31 @@ def stalling_server(payload_file):
     server.server_close()
 
 
-def closed_loop_latencies(host, payload_file, out_prefix):
-    run = start_locust(
-        "api_single", host, 1, WARMUP_S, WINDOW_S, 30, out_prefix, CORES, payload_file
+def target_at(url: str) -> ExternalDeployment:
+    """A server this harness did not start (the engine samples no process of it)."""
+    return ExternalDeployment({d.name: d for d in discover()}["flask"], url)
+
+
+def base_spec(url, payload_file, out_prefix, warmup_s=WARMUP_S, cores=CORES) -> LoadSpec:
+    """One closed-loop user for a fixed window; the open-loop trials take the rest from it."""
+    return LoadSpec(
+        scenario="api_single",
+        base_url=url,
+        steps=(1,),
+        warmup_s=warmup_s,
+        rule=WindowRule.fixed(WINDOW_S),
+        cores=tuple(cores),
+        payload_file=payload_file,
+        out_prefix=out_prefix,
+        setup_s=10.0,
     )
-    try:
-        assert wait_locust(run, timeout_s=60) == 0, run.output_log.read_text()
-    finally:
-        kill_locust(run)
-    requests = read_request_log(run.request_log)
-    window = recorded_window(requests, WARMUP_S, WINDOW_S)
-    done = [r for r in requests if r.name in INTERACTIONS and window.holds(r.end)]
+
+
+def closed_loop_latencies(host, payload_file, out_prefix):
+    result = run_load(base_spec(host, payload_file, out_prefix), target_at(host))
+    assert result.failure is None, result.failure
+    [window] = result.windows
+    done = [r for r in window.requests if r.name in INTERACTIONS and window.window.holds(r.end)]
     assert done and all(r.ok for r in done)
     return [r.ms for r in done]
 
@@ -123,9 +141,9 @@ def test_open_loop_p99_shows_a_stall_that_closed_loop_hides(
 ):
     host = stalling_server.url
     stalling_server.rearm()
-    trial = run_open_loop_trial(
-        "api_single_open", host, 50.0, WARMUP_S, WINDOW_S, tmp_path / "open", CORES, payload_file
-    )
+    base = base_spec(host, payload_file, tmp_path / "open")
+    spec = open_loop_spec("api_single_open", 50.0, WINDOW_S, base)
+    trial = run_open_loop_trial(spec, target_at(host))
     stalling_server.rearm()
     closed = closed_loop_latencies(host, payload_file, tmp_path / "closed")
     stalled = [ms for ms in closed if ms > STALLED_MS]
@@ -146,8 +164,9 @@ import time
 
 from locust import User, task
 
-from bench.load.scenarios import support  # noqa: F401 - the request log and the stop after the window
+from bench.load.scenarios import support  # noqa: F401 - the request log
 from bench.load.scenarios.open_loop import OpenLoop, claim_schedule
+from bench.load.scenarios.steps import Steps  # noqa: F401 - the step, its window, the quit after it
 
 
 class BusyUser(User):
@@ -173,16 +192,10 @@ def test_a_generator_that_falls_behind_logs_late_sends(payload_file, tmp_path, m
     (tmp_path / "busy_open.py").write_text(BUSY_LOCUSTFILE)
     monkeypatch.setattr(loadgen, "SCENARIO_DIR", tmp_path)
     # 400 interactions/s of 4 ms of CPU each: 1.6 s of work per second on one core.
-    trial = run_open_loop_trial(
-        "busy_open",
-        "http://127.0.0.1:9",
-        400.0,
-        0.5,
-        2.0,
-        tmp_path / "busy",
-        CORES[:1],
-        payload_file,
-    )
+    nothing_there = "http://127.0.0.1:9"
+    base = base_spec(nothing_there, payload_file, tmp_path / "busy", 0.5, CORES[:1])
+    spec = open_loop_spec("busy_open", 400.0, 2.0, base)
+    trial = run_open_loop_trial(spec, target_at(nothing_there))
     print(f"busy generator at 400/s: {trial}")
     assert trial.interactions >= 20
     assert trial.late_sends > trial.interactions / 2

@@ -28,12 +28,18 @@ def test_flask_gets_its_main_pass_a_heavy_model_pass_and_a_pass_per_worker_count
     assert [(p.label, p.model, p.scenarios, p.levels) for p in found] == [
         ("default", "iris-logreg", ("api_single", "api_batch", "form"), (1, 8)),
         ("default", "iris-forest", ("api_single",), (1,)),
-        ("workers_1", "iris-logreg", ("api_single",), (8,)),
+        # One worker is the default pass itself, at the same level: it is not measured twice.
         ("workers_2", "iris-logreg", ("api_single",), (8,)),
     ]
     assert found[1].server_env == {"SHARED_MODEL_NAME": "iris-forest"}
-    assert found[3].server_env == {"WEB_CONCURRENCY": "2"}
+    assert found[2].server_env == {"WEB_CONCURRENCY": "2"}
     assert all(p.config == "default" for p in found)
+
+
+def test_one_worker_gets_its_own_pass_where_the_default_pass_lacks_the_scaling_level():
+    plan = dataclasses.replace(PLAN, scaling=Scaling((1, 2), "api_single", (64,)))
+    labels = [p.label for p in passes(plan, deployment("flask"), "iris-logreg", server_cores=1)]
+    assert labels[-2:] == ["workers_1", "workers_2"]
 
 
 def test_streamlit_has_no_worker_setting_and_the_null_target_no_model():
@@ -51,4 +57,17 @@ def test_streamlit_has_no_worker_setting_and_the_null_target_no_model():
 def test_worker_counts_follow_the_server_cores_when_the_plan_says_cores():
     plan = dataclasses.replace(PLAN, scaling=Scaling(None, "api_single", (8,)))
     labels = [p.label for p in passes(plan, deployment("django"), "m", server_cores=6)]
-    assert labels[-4:] == ["workers_1", "workers_2", "workers_4", "workers_6"]
+    assert labels[-3:] == ["workers_2", "workers_4", "workers_6"]
+    assert "workers_1" not in labels
+
+
+def test_the_passes_aside_are_marked_so_a_plan_can_give_them_fewer_repetitions():
+    found = passes(PLAN, deployment("flask"), "iris-logreg", server_cores=1)
+    assert [(p.label, p.model, p.aside) for p in found] == [
+        ("default", "iris-logreg", False),
+        ("default", "iris-forest", True),
+        ("workers_2", "iris-logreg", True),
+    ]
+    plan = dataclasses.replace(PLAN, repetitions=5, aside_repetitions=3)
+    assert [plan.measures_aside(rep) for rep in range(1, 6)] == [True] * 3 + [False] * 2
+    assert PLAN.measures_aside(99)

@@ -20,7 +20,7 @@ import zmq
 import bench.load.locust
 from bench import PROJECT_ROOT
 from bench.clients.payloads import write_payload_file
-from bench.load.locust import free_port, kill_locust, start_locust, wait_locust
+from bench.load.locust import free_port, kill_locust, start_locust
 from bench.load.peer_auth import (
     HELLO,
     LEVEL,
@@ -33,16 +33,21 @@ from bench.load.peer_auth import (
     sign,
 )
 from bench.load.scenarios import INTERACTIONS
+from bench.load.spec import WindowRule, Workers
+from bench.load.window import run_load
 from bench.load.worker import unreachable
 from bench.measure.metrics import read_request_logs
-from bench.targets.servers import split_cores
 from tests.live import wait_until
+from tests.load_runs import boundaries_of, in_background, load_spec, poll, recorded_runs
 
 pytestmark = pytest.mark.live
 
 SECRET = new_secret()
 FORGED_MS = 0.123  # no real request takes this long exactly, with these digits
 FORGED = f"1767225600.000000,predict,{FORGED_MS:.3f},1,,0\n" * 20
+RULE = WindowRule(min_s=2, max_s=4)
+# What the stranger's messages and frames are refused as.
+REFUSED = {"client_ready", "stats", "frame", "1"}
 
 
 class Stranger:
@@ -92,13 +97,13 @@ def level(model, servers, tmp_path, monkeypatch):
     enough for strangers to speak. The test ends it."""
     monkeypatch.setattr(bench.load.locust, "WORKERS_CONNECT_TIMEOUT_S", 60)
     write_payload_file(model, tmp_path / "payloads.json")
-    _, cores = split_cores()
     port = free_port()
-    run = start_locust(
-        "api_single", servers.get("flask").base_url, 2, 1.0, 2.0, 90.0, tmp_path / "level", cores,
-        tmp_path / "payloads.json", locust_workers=1, remote_workers=1, worker_secret=SECRET,
-        master_port=port,
+    spec = load_spec(
+        servers.get("flask").base_url, (2,), tmp_path / "level", tmp_path / "payloads.json",
+        RULE, warmup_s=1.0,
+        workers=Workers(local=1, remote=1, master_port=port, secret=SECRET),
     )  # fmt: skip
+    run = start_locust(spec, boundaries_of(spec))
     try:
         wait_until(lambda: unreachable("127.0.0.1", port) is None, 60, "the master's port",
                    watched=run.process)  # fmt: skip
@@ -166,36 +171,49 @@ def test_a_peer_with_the_secret_still_cannot_forge_or_replay_a_report(level):
 
 def test_the_level_runs_on_its_own_worker_and_logs_no_forged_line(model, servers, tmp_path):
     write_payload_file(model, tmp_path / "payloads.json")
-    _, cores = split_cores()
     port = free_port()
-    run = start_locust(
-        "api_single", servers.get("flask").base_url, 2, 1.0, 2.0, 60.0, tmp_path / "level", cores,
-        tmp_path / "payloads.json", locust_workers=1, master_port=port,
+    spec = load_spec(
+        servers.get("flask").base_url, (2,), tmp_path / "level", tmp_path / "payloads.json",
+        RULE, warmup_s=1.0, workers=Workers(local=1, master_port=port),
     )  # fmt: skip
-    stranger = None
-    try:
-        wait_until(lambda: unreachable("127.0.0.1", port) is None, 60, "the master's port",
-                   watched=run.process)  # fmt: skip
+
+    refusals_log = spec.out_prefix.with_suffix(".refused.jsonl")
+
+    def refused_messages() -> set[str]:
+        return {r["message"] for r in read_refusals(refusals_log)}
+
+    def speak_as_a_stranger() -> None:
+        poll(lambda: unreachable("127.0.0.1", port) is None, 60, "the master's port")
         stranger = Stranger(port, "intruder")
-        stranger.send("client_ready", "2.47.0")
-        stranger.send("stats", stats(FORGED))
-        # Frames that Locust cannot decode, or decodes to no message: the master's one
-        # receiving loop must survive them.
-        stranger.sock.send(b"\xc1")
-        stranger.sock.send(msgpack.dumps((1, None, "intruder")))
-        stranger.sock.send(msgpack.dumps((["stats"], {}, "intruder")))
-        stranger.sock.send(msgpack.dumps(("stats", {})))
-        code = wait_locust(run, timeout_s=90)
-    finally:
-        kill_locust(run)
-        if stranger is not None:
+        try:
+            stranger.send("client_ready", "2.47.0")
+            stranger.send("stats", stats(FORGED))
+            # Frames that Locust cannot decode, or decodes to no message: the master's one
+            # receiving loop must survive them.
+            stranger.sock.send(b"\xc1")
+            stranger.sock.send(msgpack.dumps((1, None, "intruder")))
+            stranger.sock.send(msgpack.dumps((["stats"], {}, "intruder")))
+            stranger.sock.send(msgpack.dumps(("stats", {})))
+            # Open until the master has read them all (a closed socket drops what it holds).
+            poll(lambda: refused_messages() >= REFUSED, 30, "the stranger's refusals")
+        finally:
             stranger.close()
-    requests = read_request_logs(run.request_logs)
-    assert code == 0
-    assert [r for r in requests if r.name in INTERACTIONS]
+
+    with recorded_runs() as runs:
+        stranger = in_background(speak_as_a_stranger)
+        result = run_load(spec, servers.get("flask"))
+    stranger.outcome()
+    [recorded] = runs
+    # The level ran to its end on its own worker, and the shape quit after it.
+    assert recorded.run.process.returncode == 0
+    [window] = result.windows
+    assert [r for r in window.requests if r.name in INTERACTIONS and r.ok]
+    requests = read_request_logs(recorded.run.request_logs)
     assert not [r for r in requests if r.ms == FORGED_MS]
-    refused = read_refusals(run.refusals_log)  # recorded: the runner marks the run INVALID
-    assert {r["message"] for r in refused} >= {"client_ready", "stats", "frame", "1"}
+    # Recorded, and the run fails for them: the runner marks it INVALID.
+    assert {r["message"] for r in result.refused} >= REFUSED
+    assert result.refused == read_refusals(recorded.run.refusals_log)
+    assert result.failure is not None and "refused" in result.failure
 
 
 def bench_worker(port: int, secret: str, cwd: Path = PROJECT_ROOT) -> subprocess.CompletedProcess:
@@ -224,7 +242,7 @@ def test_a_worker_whose_scenario_code_differs_refuses_the_level(level, tmp_path)
     ignore = shutil.ignore_patterns("__pycache__", "results", "output", ".venv")
     for part in ("bench", "shared_model", "deployments", "stacks"):
         shutil.copytree(PROJECT_ROOT / part, copy / part, ignore=ignore)
-    with (copy / "bench" / "scenarios" / "api_single.py").open("a") as handle:
+    with (copy / "bench" / "load" / "scenarios" / "api_single.py").open("a") as handle:
         handle.write("\n# a local change\n")
     with contextlib.suppress(FileNotFoundError):
         shutil.copy(PROJECT_ROOT / "pyproject.toml", copy)

@@ -63,3 +63,31 @@ def test_a_broken_plan_says_what_is_wrong(tmp_path, text, message):
 def test_an_unknown_profile_names_the_known_ones():
     with pytest.raises(PlanError, match="quick"):
         load_plan("fastest")
+
+
+def test_the_window_rule_comes_from_the_plan():
+    rule = load_plan("full").window_rule()
+    assert rule.max_s == load_plan("full").window_s
+    assert 0 < rule.min_s <= rule.max_s and rule.min_interactions >= 1000
+    quick = load_plan("quick").window_rule()
+    assert quick.min_interactions == 100 and quick.max_s <= rule.max_s
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("window_min_s = 5\nsteady_tolerance = 2.0\n", "the window rule"),
+        ("window_min_interactions = 1.5\n", "window_min_interactions must be a whole number"),
+        ("[profiles.x.crosscheck]\nwindow_s = 0.5\n", "crosscheck: window_s >= 1"),
+    ],
+)
+def test_a_broken_window_rule_or_crosscheck_says_what_is_wrong(tmp_path, extra, message):
+    path = tmp_path / "plan.toml"
+    path.write_text("[profiles.x]\nlevels = [1]\nwindow_s = 3\n" + extra)
+    with pytest.raises(PlanError, match=message):
+        load_plan("x", path)
+
+
+def test_the_full_profile_crosschecks_with_wrk_inside_its_repetitions():
+    full = load_plan("full")
+    assert full.crosscheck and 1 <= full.crosscheck.repetitions <= full.repetitions

@@ -5,13 +5,9 @@ import dataclasses
 
 import pytest
 
-from bench.checks.probes import (
-    _max_in_flight,
-    probe_concurrency,
-    probe_security,
-    probe_tampered_model,
-    refusal_message,
-)
+from bench.checks.probes_concurrency import _max_in_flight, probe_concurrency
+from bench.checks.probes_security import probe_security
+from bench.checks.probes_tampered import probe_tampered_model, refusal_message
 from bench.targets.manifest import Deployment, discover
 from tests.live import free_port
 

@@ -128,10 +128,16 @@ def test_a_reference_deployment_stays_out_of_the_claims_columns(tmp_path):
     assert "Bare WSGI (reference)" in page
 
 
+def bare_run_json(run_id: str, status: str) -> str:
+    """The fixture's run.json under another id and status: what a run stored when it started."""
+    info = json.loads((FIXTURE / "run.json").read_text())
+    return json.dumps({**info, "run_id": run_id, "status": status})
+
+
 def test_a_run_with_nothing_but_run_json_still_gets_a_report(tmp_path):
     run = tmp_path / "r1"
     run.mkdir()
-    (run / "run.json").write_text('{"run_id": "r1", "status": "interrupted"}')
+    (run / "run.json").write_text(bare_run_json("r1", "interrupted"))
     assert main(["--run", str(run), "--out", str(tmp_path / "out")]) == 0
     page = (tmp_path / "out" / "latest" / "index.html").read_text()
     assert "This run was INTERRUPTED" in page
@@ -146,7 +152,7 @@ def test_a_run_id_that_is_not_a_plain_folder_name_is_refused(tmp_path, capsys, r
     run_id = str(tmp_path / "escaped-absolute") if run_id == "ABSOLUTE" else run_id
     run = tmp_path / "stored" / "r1"
     run.mkdir(parents=True)
-    (run / "run.json").write_text(json.dumps({"run_id": run_id, "status": "complete"}))
+    (run / "run.json").write_text(bare_run_json(run_id, "complete"))
     out = tmp_path / "work" / "out"
     assert main(["--run", str(run), "--out", str(out)]) == 2
     error = capsys.readouterr().err
@@ -158,6 +164,27 @@ def test_a_run_id_that_is_not_a_plain_folder_name_is_refused(tmp_path, capsys, r
         "stored/r1",
         "stored/r1/run.json",
     ]
+
+
+@pytest.mark.parametrize(
+    ("edit", "field"),
+    [
+        (lambda info: info.pop("deployments"), "deployments"),
+        (lambda info: info["deployments"]["flask"].update(verified="perhaps"), "verified"),
+        (lambda info: info.update(schema_version=99), "schema_version"),
+    ],
+)
+def test_a_run_json_the_store_refuses_is_one_clear_error(tmp_path, capsys, edit, field):
+    run = tmp_path / "r1"
+    run.mkdir()
+    info = json.loads(bare_run_json("r1", "complete"))
+    edit(info)
+    (run / "run.json").write_text(json.dumps(info))
+    assert main(["--run", str(run), "--out", str(tmp_path / "out")]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("error: ") and "run.json" in error and field in error
+    assert "Traceback" not in error and len(error.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_missing_run_is_a_clear_error(tmp_path, capsys):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from reports import claims, inputs, tables
+from reports import claims, inputs, perf_tables, run_tables
 from reports.build import build
 
 FIXTURE = Path(__file__).parent / "fixtures" / "run-quick"
@@ -65,7 +65,7 @@ def test_claims_read_no_diagnostic_row(run_with_diagnostics):
 
 def test_diagnostics_are_tabled_beside_the_same_deployments_other_configs(run_with_diagnostics):
     stored = inputs.load(run_with_diagnostics)
-    table = tables.diagnostics_table(stored)
+    table = perf_tables.diagnostics_table(stored)
     configs = {row[1].text for row in table.rows}
     assert DIAGNOSTIC in configs and "default" in configs
     assert {int(row[3].text) for row in table.rows} == {1}  # only the levels the diagnostic ran
@@ -79,7 +79,7 @@ def test_the_report_has_a_diagnostics_section_only_when_there_are_diagnostics(
 
 
 def test_the_security_probe_is_tabled_per_deployment():
-    table = tables.security_table(inputs.load(FIXTURE))
+    table = run_tables.security_table(inputs.load(FIXTURE))
     by_name = {row[0].text: row for row in table.rows}
     assert set(by_name) == {"Flask", "Django", "Streamlit"}
     csrf = table.columns.index("Form POST without CSRF token refused")
@@ -92,11 +92,11 @@ def test_the_foreign_host_probe_and_each_deployments_host_check_are_tabled(tmp_p
     stored = inputs.load(FIXTURE)
     stored.inspections["probes"]["flask"]["default"]["security"]["foreign_host_refused"] = True
     stored.deployments["flask"]["host_check"] = "Flask's TRUSTED_HOSTS: 400"
-    security = tables.security_table(stored)
+    security = run_tables.security_table(stored)
     column = security.columns.index("Foreign Host refused (DNS rebinding)")
     by_name = {row[0].text: row for row in security.rows}
     assert by_name["Flask"][column].text == "yes"
-    configs = tables.configs_table(stored)
+    configs = run_tables.configs_table(stored)
     shown = {row[0].text: row[3].text for row in configs.rows}
     assert shown["Flask"] == "Flask's TRUSTED_HOSTS: 400"
     assert shown["Django"] == "-"  # a run stored before the field existed

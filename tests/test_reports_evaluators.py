@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from bench.store.schema import COLUMNS
+from bench.store.table import COLUMNS
 from reports import evaluators as ev
 from reports.evaluators import provenance
 from reports.verdicts import (

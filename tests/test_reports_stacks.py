@@ -18,6 +18,8 @@ from reports import (
     build,
     claims,
     inputs,
+    perf_tables,
+    run_tables,
     stack_claims,
     stack_info,
     stack_order,
@@ -362,11 +364,11 @@ def test_a_run_without_stack_records_is_still_reported_per_stack(stored, registr
 
 def test_the_variants_appear_under_their_display_names_everywhere(stored, html):
     for table in (
-        tables.configs_table(stored),
-        tables.coverage_table(stored),
-        tables.security_table(stored),
-        tables.cold_start_table(stored),
-        tables.code_size_table(stored),
+        run_tables.configs_table(stored),
+        run_tables.coverage_table(stored),
+        run_tables.security_table(stored),
+        perf_tables.cold_start_table(stored),
+        run_tables.code_size_table(stored),
     ):
         shown = set(column(table, "Deployment"))
         assert {"Flask 2022", "Django 2022", "Streamlit 2022"} <= shown, table.columns
@@ -374,7 +376,7 @@ def test_the_variants_appear_under_their_display_names_everywhere(stored, html):
 
 
 def test_frameworks_are_compared_with_each_other_on_one_stack_only(stored):
-    compared = set(column(tables.ratio_table(stored, 0.05, 0.30), "A ÷ B"))
+    compared = set(column(perf_tables.ratio_table(stored, 0.05, 0.30), "A ÷ B"))
     assert "Flask ÷ Django" in compared and "Flask 2022 ÷ Django 2022" in compared
     assert all(c.count("2022") in (0, 2) for c in compared)
 

@@ -5,7 +5,7 @@ import math
 import pandas as pd
 import pytest
 
-from bench.store.schema import COLUMNS
+from bench.store.table import COLUMNS
 from reports import stats, text
 
 

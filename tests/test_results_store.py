@@ -8,15 +8,9 @@ import tempfile
 
 import pytest
 
-from bench.store import schema as results
-from bench.store.schema import (
-    RunIdError,
-    atomic_write_text,
-    check_run_id,
-    new_run_dir,
-    point_latest,
-    write_json,
-)
+from bench.store import files as results
+from bench.store.files import atomic_write_text, write_json
+from bench.store.runs import RunIdError, check_run_id, new_run_dir, point_latest
 
 UNSAFE_IDS = ["../x", "/tmp/x", "a/../b", "..", ".hidden", "a..b", "", "x\n", "a b", "ä", "latest"]
 

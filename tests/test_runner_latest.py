@@ -9,8 +9,9 @@ import os
 import pytest
 
 import bench.run.runner
+from bench.run import environment
 from bench.run.runner import Run, _run, run_info
-from bench.store.schema import new_run_dir, point_latest
+from bench.store.runs import new_run_dir, point_latest
 from bench.targets.manifest import discover, select
 from tests.plans import TINY
 
@@ -26,14 +27,14 @@ def results_dir(tmp_path):
 @pytest.fixture
 def new_run(results_dir, model) -> Run:
     run = Run(TINY, [], model, new_run_dir(results_dir, "test"), (0,), (0,))
-    run.info = run_info(run, {})
+    run.info = run_info(run, environment.machine())
     return run
 
 
 @pytest.fixture
 def steps(monkeypatch):
     """The measuring steps, as no-ops; a test makes one of them fail."""
-    for name in ("measure", "measure_slo", "measure_cold_starts"):
+    for name in ("measure", "measure_cold_starts"):
         monkeypatch.setattr(bench.run.runner, name, lambda run, deployments: None)
     monkeypatch.setattr(bench.run.runner, "verify_and_probe", lambda run: [])
     return monkeypatch
@@ -78,7 +79,7 @@ def test_a_partial_run_moves_latest_too(results_dir, model, steps):
     what `make report` should show."""
     [flask] = select(discover(), ["flask"])
     run = Run(TINY, [flask], model, new_run_dir(results_dir, "test"), (0,), (0,))
-    run.info = run_info(run, {})
+    run.info = run_info(run, environment.machine())
     run_dir, status = _run(run, corrupt_expected=False)
     assert status == "partial"
     assert (results_dir / "latest").resolve() == run_dir.resolve()

@@ -5,13 +5,13 @@ import math
 
 import pytest
 
-from bench.measure.validity import (
+from bench.store.rules import (
     coefficient_of_variation,
     percentile_shown,
     run_validity,
     samples_needed,
 )
-from bench.store.schema import Row
+from bench.store.table import Row
 
 COMPLETE = {"status": "complete", "model": {"name": "m"}}
 
@@ -34,6 +34,12 @@ def test_percentiles_need_ten_samples_beyond_them():
     assert percentile_shown("latency_p99", 1000) and not percentile_shown("latency_p99", 999)
 
 
+def test_a_short_window_that_met_the_window_rule_is_valid():
+    # The window rule, not a fixed length, ends a window: 2 s holding 1 200 steady interactions.
+    rows = level(1, window=2.0, window_steady=1.0) + level(2) + level(3)
+    assert run_validity(rows, COMPLETE)["verdict"] == "VALID"
+
+
 def test_three_clean_repetitions_of_long_windows_are_valid():
     rows = level(1) + level(2) + level(3)
     verdict = run_validity(rows, COMPLETE)
@@ -45,7 +51,7 @@ def test_three_clean_repetitions_of_long_windows_are_valid():
     ("rows", "reason"),
     [
         (level(1) + level(2), "fewer than 3 repetitions"),
-        (level(1) + level(2) + level(3, window=3.0), "window shorter than 10 s"),
+        (level(1) + level(2) + level(3, window_steady=0.0), "a window that was not steady"),
         (level(1) + level(2) + level(3, interactions=50.0), "fewer than 100 interactions"),
         (level(1) + level(2) + level(3, failures=2.0), "failed interactions"),
         (level(1) + level(2) + level(3, loadgen_bound=1.0), "load generator saturated"),

@@ -2,8 +2,9 @@
 
 Such a page points its own name at the server's address, so the server sees that name (with the
 server's port) as the Host, and, on a websocket, the page's own origin as the Origin: a
-same-origin request in all but the name. bench/checks/verify.py requires every case to be refused;
-bench/checks/probes.py records what the security probe's copy got.
+same-origin request in all but the name. The verify suite requires every case to be refused
+(bench/checks/verify_common.py); bench/checks/probes_security.py records what the security
+probe's copy got.
 """
 
 from __future__ import annotations

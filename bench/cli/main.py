@@ -23,7 +23,7 @@ from bench.run import crosscheck, soak
 from bench.run.lock import LockError, exclusive
 from bench.run.plan import PLAN_PATH, PlanError, load_plan
 from bench.run.runner import run_benchmark
-from bench.store.schema import RunIdError
+from bench.store.runs import RunIdError
 from bench.targets import bind as binding
 from bench.targets.manifest import Deployment, ManifestError, discover, select
 from bench.targets.servers import DeploymentError, serving, start, stop, wait_healthy

@@ -13,7 +13,8 @@ Then, on both: send a protobuf BackMsg.rerun_script with the widgets' states, an
 ForwardMsgs until script_finished (1.6 sends nothing before the first rerun_script). Today's
 Streamlit's protobuf classes serve for both: the fields used here are the same on the wire.
 Widget ids are learnt from the first run's deltas. Used by `bench verify`, the probes, the
-foreign-Host checks, and the Locust `ui_session` scenario (under gevent, which patches the socket).
+foreign-Host checks, and the Locust `ui_session` scenario (under gevent, which patches the socket);
+StreamlitClient is the protocol's client for the harness (bench/clients/__init__.py).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from typing import Any
 import websocket
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+from bench.clients.base import ClientError
 
 
 @dataclass(frozen=True)
@@ -47,9 +50,12 @@ PROTOCOLS = (STCORE, LEGACY)  # in the order they are tried
 NOT_HERE = 404  # what a Streamlit answers on the other one's path (1.6; 1.67 answers 403)
 _known: dict[str, StreamProtocol] = {}  # base URL -> the protocol its server accepted
 MARKDOWN_HEADING = re.compile(r"#{1,6} +([^\n]+)")  # one line of Markdown: "## text"
+PREDICT_BUTTON = "Predict"
+# A session's first script run loads the model (st.cache_resource): allow it this long.
+SESSION_TIMEOUT_S = 30
 
 
-class StreamlitProtocolError(RuntimeError):
+class StreamlitProtocolError(ClientError):
     """The server closed, timed out or answered something the browser would not accept."""
 
 
@@ -150,6 +156,22 @@ class ScriptRun:
         prefix = "Prediction: "
         return next((h.removeprefix(prefix) for h in self.headings if h.startswith(prefix)), None)
 
+    def prediction(self) -> dict[str, Any]:
+        """The prediction shown, in the REST answer's shape. The page shows no class id: it is
+        the label's place among the probabilities, which the app lists in the model's class
+        order (shared_model.model.predict builds them so, and st.json keeps the order)."""
+        label, bodies = self.prediction_label, self.json_bodies
+        if label is None or not bodies or not isinstance(bodies[0], dict):
+            raise StreamlitProtocolError(
+                f"the run shows no prediction: headings {self.headings}, alerts {self.alerts}, "
+                f"exceptions {self.exceptions}"
+            )
+        probabilities = bodies[0]
+        if label not in probabilities:
+            raise StreamlitProtocolError(f"label {label!r} is not among {sorted(probabilities)}")
+        class_id = list(probabilities).index(label)
+        return {"label": label, "class_id": class_id, "probabilities": probabilities}
+
 
 class StreamlitSession:
     """One browser tab: connect, run the script, set widgets, press buttons."""
@@ -239,3 +261,34 @@ class StreamlitSession:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class StreamlitClient:
+    """A browser tab on the Streamlit app: one session, one press of Predict per prediction."""
+
+    protocol = "streamlit"
+    min_timeout_s = SESSION_TIMEOUT_S
+    page_path = "/"
+    websocket = True
+
+    def predict_once(
+        self, base_url: str, instances: list[dict[str, float]], timeout_s: float
+    ) -> list[dict]:
+        with StreamlitSession(base_url, timeout_s=timeout_s) as session:
+            session.connect()
+            return [session.submit(row, PREDICT_BUTTON).prediction() for row in instances]
+
+    def serves(self, base_url: str, row: dict[str, float], timeout_s: float) -> tuple[bool, str]:
+        """Only the first run: Streamlit loads the model there, so a refused model shows as
+        an error instead of the form."""
+        try:
+            with StreamlitSession(base_url, timeout_s=timeout_s) as session:
+                first = session.connect()
+        except StreamlitProtocolError as exc:
+            return False, f"healthy, but the session failed: {exc}"
+        served = bool(session.number_inputs) and not first.exceptions
+        return served, (
+            f"healthy; the first session run ended {first.status} with "
+            f"{len(session.number_inputs)} number input(s), exceptions {first.exceptions}, "
+            f"alerts {first.alerts}"
+        )

@@ -1,4 +1,4 @@
-"""Run one Locust load window as subprocesses, pinned to the load generator's cores.
+"""Run one stepped Locust load run as subprocesses, pinned to the load generator's cores.
 
 One process by default; with `locust_workers` or `remote_workers` >= 1, Locust's own
 distributed mode: a headless master that runs no users, `locust_workers` workers started here,
@@ -10,6 +10,7 @@ send their per-request log lines to the master with their stats reports
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import signal
@@ -26,7 +27,8 @@ import psutil
 from bench import PROJECT_ROOT
 from bench.cli.console import spawning
 from bench.load.peer_auth import REFUSALS_ENV, SECRET_ENV, SESSION_ENV, new_secret
-from bench.load.scenarios import PAYLOADS_ENV, REQUEST_LOG_ENV, WINDOW_ENV
+from bench.load.scenarios import PAYLOADS_ENV, REQUEST_LOG_ENV, STEPS_ENV
+from bench.load.spec import LoadSpec, steps_setting
 from bench.targets.manifest import project_pythonpath
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
@@ -35,6 +37,8 @@ LOOPBACK = "127.0.0.1"
 ANY_INTERFACE = frozenset({"0.0.0.0", "*", "::", ""})
 # Locust's own default master port: the one `python -m bench worker` tries unless told another.
 DEFAULT_MASTER_PORT = 5557
+# A Locust process asked to quit by a signal has this long to flush its log and exit.
+STOP_GRACE_S = 5.0
 # Workers leave as soon as their master tells them to quit; one still there after this is stuck.
 WORKER_EXIT_GRACE_S = 10.0
 # A master whose workers have not all connected by then gives up, with "Gave up waiting for
@@ -85,83 +89,68 @@ def locustfile(scenario: str) -> Path:
 
 
 @spawning(lambda run: kill_locust(run))
-def start_locust(
-    scenario: str,
-    host: str,
-    users: int,
-    warmup_s: float,
-    window_s: float,
-    max_run_time_s: float,
-    out_prefix: Path,
-    cores: Sequence[int],
-    payload_file: Path,
-    extra_env: Mapping[str, str] | None = None,
-    locust_workers: int = 0,
-    remote_workers: int = 0,
-    master_bind_host: str = LOOPBACK,
-    master_port: int | None = None,
-    worker_secret: str | None = None,
-) -> LocustRun:
-    """Start `locust --headless` for one level; all users start within a second.
+def start_locust(spec: LoadSpec, boundaries: Path) -> LocustRun:
+    """Start `locust --headless` for the whole of `spec`: it steps through the spec's levels by
+    itself (bench/load/scenarios/steps.py), writes each step's boundaries to `boundaries`, and
+    quits after the last. Each step's users all start within a second.
 
-    Locust stops itself when the window after the first interaction is over; max_run_time_s
-    only bounds a run whose users never get going. With `locust_workers` or `remote_workers`
-    >= 1 the users are shared among that many worker processes under a master that expects
-    them all: `locust_workers` started here, pinned to `cores` with the master, and
-    `remote_workers` connecting from other hosts to `master_bind_host` (0.0.0.0 for those) on
-    `master_port` (a free port when None: only local workers can find that one). The master
-    stops the workers when the window is over; it gives up with an error in its log if they
-    have not all connected within WORKERS_CONNECT_TIMEOUT_S. Workers prove `worker_secret` (a
-    fresh one when None: only local workers can know that one) and this level's session token
-    to the master, which refuses and records any other peer in `refusals_log`.
+    With workers (spec.workers) the users are shared among that many worker processes under a
+    master that expects them all: the local ones started here, pinned to the spec's cores with
+    the master, and the remote ones connecting from other hosts to the master's bind address
+    (0.0.0.0 for those) and port (a free port when None: only local workers can find that
+    one). The master gives up with an error in its log if they have not all connected within
+    WORKERS_CONNECT_TIMEOUT_S. Workers prove the secret (a fresh one when None: only local
+    workers can know that one) and this run's session token to the master, which refuses and
+    records any other peer in `refusals_log`.
     """
-    if locust_workers < 0 or remote_workers < 0:
+    workers = spec.workers
+    if workers.local < 0 or workers.remote < 0:
         raise ValueError(
-            f"worker counts must be 0 or more, not {locust_workers} local, {remote_workers} remote"
+            f"worker counts must be 0 or more, not {workers.local} local, {workers.remote} remote"
         )
-    workers = locust_workers + remote_workers
-    if remote_workers and not worker_secret:
+    if workers.remote and not workers.secret:
         raise ValueError("remote workers need the run's worker secret, which they were given")
     env = {
         **os.environ,
         "PYTHONPATH": project_pythonpath(),
-        PAYLOADS_ENV: str(payload_file),
-        WINDOW_ENV: f"{warmup_s},{window_s}",
-        **(extra_env or {}),
+        PAYLOADS_ENV: str(spec.payload_file),
+        STEPS_ENV: json.dumps(steps_setting(spec, boundaries)),
+        **spec.env,
     }
     env.pop(REQUEST_LOG_ENV, None)  # the single process's or the master's only: workers send
-    command = [sys.executable, "-m", "locust", "-f", str(locustfile(scenario))]
+    command = [sys.executable, "-m", "locust", "-f", str(locustfile(spec.scenario))]
     command += ["--loglevel", "WARNING"]
-    load = [
-        "--headless", "--host", host, "--users", str(users), "--spawn-rate", str(users),
-        "--run-time", f"{max_run_time_s:.0f}s", "--csv", str(out_prefix), "--only-summary",
-    ]  # fmt: skip
+    out_prefix = spec.out_prefix
+    load = ["--headless", "--host", spec.base_url, "--csv", str(out_prefix), "--only-summary"]
     output_log = out_prefix.with_suffix(".locust.log")
     request_log = out_prefix.with_suffix(".requests.csv")
-    if workers == 0:
+    if not workers.distributed:
         env[REQUEST_LOG_ENV] = str(request_log)
-        process = _spawn(command + load, env, output_log, cores)
+        process = _spawn(command + load, env, output_log, spec.cores)
         return LocustRun([process], [request_log], [output_log])
 
-    port = master_port or free_port(master_bind_host)
+    port = workers.master_port or free_port(workers.master_bind)
     master = [
-        *command, *load, "--master", "--expect-workers", str(workers),
+        *command, *load, "--master", "--expect-workers", str(workers.local + workers.remote),
         "--expect-workers-max-wait", str(WORKERS_CONNECT_TIMEOUT_S),
-        "--master-bind-host", master_bind_host, "--master-bind-port", str(port),
+        "--master-bind-host", workers.master_bind, "--master-bind-port", str(port),
     ]  # fmt: skip
-    env[SECRET_ENV] = worker_secret or new_secret()
-    env[SESSION_ENV] = secrets.token_hex(16)  # a message from another level is refused
+    env[SECRET_ENV] = workers.secret or new_secret()
+    env[SESSION_ENV] = secrets.token_hex(16)  # a message from another run is refused
     refusals_log = out_prefix.with_suffix(".refused.jsonl")
     master_env = {**env, REQUEST_LOG_ENV: str(request_log), REFUSALS_ENV: str(refusals_log)}
     run = LocustRun(
-        [_spawn(master, master_env, output_log, cores)], [request_log], [output_log], refusals_log
+        [_spawn(master, master_env, output_log, spec.cores)],
+        [request_log],
+        [output_log],
+        refusals_log,
     )
-    reach = LOOPBACK if master_bind_host in ANY_INTERFACE else master_bind_host
+    reach = LOOPBACK if workers.master_bind in ANY_INTERFACE else workers.master_bind
     worker = [*command, "--worker", "--master-host", reach, "--master-port", str(port)]
     try:
-        for index in range(1, locust_workers + 1):
+        for index in range(1, workers.local + 1):
             worker_log = out_prefix.with_suffix(f".w{index}.locust.log")
-            run.processes.append(_spawn(worker, env, worker_log, cores))
+            run.processes.append(_spawn(worker, env, worker_log, spec.cores))
             run.output_logs.append(worker_log)
     except BaseException:
         kill_locust(run)
@@ -224,6 +213,19 @@ def _wait_in_slices(
         except subprocess.TimeoutExpired:
             if left <= 1.0:
                 raise
+
+
+def stop_locust(run: LocustRun, grace_s: float = STOP_GRACE_S) -> None:
+    """Ask every process to quit (Locust flushes its log and reports on SIGTERM), then kill
+    what is left after `grace_s`."""
+    for process in run.processes:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace_s
+    for process in run.processes:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
+    kill_locust(run)
 
 
 def kill_locust(run: LocustRun) -> None:

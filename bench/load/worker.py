@@ -1,21 +1,22 @@
 """`python -m bench worker --master HOST`: Locust workers on a load-generator host other than
-the runner's, level after level.
+the runner's, load run after load run.
 
     python -m bench worker --master HOST [--master-port 5557] [--once] [--cores 0-3]
         [--model NAME] [--secret-file FILE]
 
-The runner's host (HOST) starts one Locust master per load level; it expects this host's worker
+The runner's host (HOST) starts one Locust master per load run (one deployment's scenario,
+stepped through its levels: bench/load/scenarios/steps.py); it expects this host's worker
 among its own (`python -m bench run --remote-workers M`, reached through an SSH tunnel, or with
 `--master-bind ADDR`). A Locust worker exits when its master quits, so this command starts one
-worker process per level: it waits until the master's port answers, asks the master which
-scenario it runs (a signed question and answer: bench/load/peer_auth.py), and starts a Locust worker
-on this host's own copy of that scenario, only if the digest of this checkout's scenario code
-equals the master's. It never runs code the master sends. It waits for the worker to end with
-the level, waits for that master to be gone, and asks again for the next.
+worker process per load run: it waits until the master's port answers, asks the master which
+scenario it runs (a signed question and answer: bench/load/peer_auth.py), and starts a Locust
+worker on this host's own copy of that scenario, only if the digest of this checkout's scenario
+code equals the master's. It never runs code the master sends. It waits for the worker to end
+with the run, waits for that master to be gone, and asks again for the next.
 
-Its hello, its stats reports (which carry its request-log lines) and its first-interaction
-message are signed with the run's secret (the runner's secret file, copied here and given by
---secret-file, or $BENCH_WORKER_SECRET): a master refuses and records every peer that cannot
+Its hello and its stats reports (which carry its request-log lines) are signed with the run's
+secret (the runner's secret file, copied here and given by --secret-file, or
+$BENCH_WORKER_SECRET): a master refuses and records every peer that cannot
 sign, and such a run is INVALID. Locust's control messages (heartbeats, spawn orders) are not
 signed: run over an SSH tunnel (README), which also encrypts.
 
@@ -71,7 +72,7 @@ from bench.load.peer_auth import (
     sign,
     signed_by,
 )
-from bench.load.scenarios import PAYLOADS_ENV, REQUEST_LOG_ENV, WINDOW_ENV
+from bench.load.scenarios import PAYLOADS_ENV, REQUEST_LOG_ENV, STEPS_ENV
 from bench.targets.manifest import Deployment, project_pythonpath
 from bench.targets.servers import available_cores
 from shared_model.model import MODEL_NAMES, load_model
@@ -291,7 +292,7 @@ def run_locust_worker(
         SESSION_ENV: level.session,
         "TMPDIR": str(master.private_dir),
     }
-    for name in (REQUEST_LOG_ENV, WINDOW_ENV, REFUSALS_ENV):  # the master's business
+    for name in (REQUEST_LOG_ENV, STEPS_ENV, REFUSALS_ENV):  # the master's business
         env.pop(name, None)
     argv = [
         sys.executable, "-m", "locust", "-f", str(scenario_file(level.scenario)), "--worker",

@@ -3,9 +3,9 @@
     python -m bench.measure.floor --model iris-forest --cores 0 --json
 
 Times, for each batch size, two calls on the request bodies the load generator sends
-(bench.clients.payloads.request_pool): "predict" is shared_model.predict() on rows already validated,
-the one call every deployment makes to get its answer; "validate_and_predict" is the shared
-validator (schema.validate_request) on the decoded body, then predict(). A deployment's
+(bench.clients.payloads.request_pool): "predict" is shared_model.predict() on rows already
+validated, the one call every deployment makes to get its answer; "validate_and_predict" is the
+shared validator (schema.validate_request) on the decoded body, then predict(). A deployment's
 latency can get no lower than these. The measuring process is pinned to the given cores before
 it imports numpy or scikit-learn, as a deployment is pinned before it starts, so that their
 thread pools see the same cores.
@@ -78,7 +78,8 @@ def measure_floor_document(
     min_seconds: float = MIN_SECONDS,
     min_calls: int = MIN_CALLS,
 ) -> dict[str, Any]:
-    """What `python -m bench.measure.floor --json` prints: the floor with the model and cores it used."""
+    """What `python -m bench.measure.floor --json` prints: the floor with the model and cores it
+    used."""
     _check_arguments(cores, batch_sizes, min_seconds, min_calls)
     if model_name not in MODEL_NAMES:  # before a process is spent finding it out
         raise FloorError(f"unknown model {model_name!r}; known models: {', '.join(MODEL_NAMES)}")

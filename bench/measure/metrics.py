@@ -44,40 +44,35 @@ class Window:
         return self.start <= at < self.end
 
 
-def read_request_log(path: Path) -> list[Request]:
+def read_request_log(path: Path, partial_ok: bool = False) -> list[Request]:
     """The log's requests; ValueError naming the line when one is malformed (a level is then
-    failed with that reason, not the run ended by a traceback)."""
+    failed with that reason, not the run ended by a traceback). With `partial_ok` (a writer
+    killed mid-line) a malformed last line is dropped."""
     with path.open(newline="") as handle:
-        reader = csv.DictReader(handle)
+        rows = list(csv.DictReader(handle))
+    requests = []
+    for number, r in enumerate(rows, start=2):
         try:
-            return [
+            requests.append(
                 Request(float(r["start"]), r["name"], float(r["ms"]), r["ok"] == "1",
                         r["error"] or "")
-                for r in reader
-            ]  # fmt: skip
+            )  # fmt: skip
         except (TypeError, ValueError, KeyError) as exc:
-            raise ValueError(f"{path.name} line {reader.line_num} is malformed: {exc}") from None
+            if partial_ok and number == len(rows) + 1:
+                break
+            raise ValueError(f"{path.name} line {number} is malformed: {exc}") from None
+    return requests
 
 
-def read_request_logs(paths: Sequence[Path]) -> list[Request]:
+def read_request_logs(paths: Sequence[Path], partial_ok: bool = False) -> list[Request]:
     """The per-request logs of a distributed run's workers as one log, in order of start."""
     if not paths:
         raise ValueError("no request log to read")
     missing = [str(path) for path in paths if not path.is_file()]
     if missing:
         raise FileNotFoundError(f"request log(s) missing: {', '.join(missing)}")
-    merged = [request for path in paths for request in read_request_log(path)]
+    merged = [request for path in paths for request in read_request_log(path, partial_ok)]
     return sorted(merged, key=lambda request: request.start)
-
-
-def recorded_window(requests: list[Request], warmup_s: float, window_s: float) -> Window:
-    """The window starts `warmup_s` after the first interaction was sent: set-up such as a
-    Streamlit session's first run (which loads the model) is not load."""
-    starts = [r.start for r in requests if r.name in INTERACTIONS]
-    if not starts:
-        raise ValueError("the load generator logged no interaction")
-    start = min(starts) + warmup_s
-    return Window(start, start + window_s)
 
 
 def level_metrics(
@@ -87,7 +82,7 @@ def level_metrics(
     loadgen: list[Sample],
     loadgen_processes: int = 1,
 ) -> dict[str, float]:
-    """Every LEVEL_METRICS value for one recorded window (see bench/store/schema.py).
+    """Every LEVEL_METRICS value for one recorded window (see bench/store/table.py).
 
     `loadgen` samples the whole load generator (a distributed run's master and workers);
     `loadgen_processes` is how many cores its load-sending processes can keep busy: 1 for one

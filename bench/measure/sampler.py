@@ -25,6 +25,8 @@ def sample_tree(processes: list[psutil.Process]) -> Sample:
     for proc in processes:
         with contextlib.suppress(psutil.Error):
             with proc.oneshot():
+                if proc.status() == psutil.STATUS_ZOMBIE:  # dead, not yet reaped: not running
+                    continue
                 times = proc.cpu_times()
                 cpu += times.user + times.system
                 rss += proc.memory_info().rss

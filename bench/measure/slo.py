@@ -3,26 +3,27 @@ objective), found the way MLPerf LoadGen's Server scenario finds it: open-loop t
 arrival rates (bench/load/scenarios/*_open.py), doubling the rate until a trial misses, bisecting
 between the last pass and the first miss, then confirming the rate found with a repeat trial.
 
-search_max_rate is pure (the trials come from a `measure` callable); run_open_loop_trial is the
-`measure` that runs one real trial. No locust import: the runner must never import it.
+search_max_rate is pure (the trials come from a `measure` callable); run_open_loop_trial runs
+one real trial through the engine (bench/load/window.py). No locust import: the runner must
+never import it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-import subprocess
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path
 
 import numpy as np
 
-from bench.load.locust import kill_locust, locustfile, start_locust, wait_locust
+from bench.load.locust import locustfile
 from bench.load.scenarios import ARRIVALS_ENV, INTERACTIONS, RATE_ENV
-from bench.measure.metrics import Request, Window, late_sends, read_request_log, recorded_window
+from bench.load.spec import LoadSpec, WindowRule
+from bench.load.window import Target, run_load
+from bench.measure.metrics import Request, Window, late_sends
+from bench.store.rules import FAILURE_ALLOWANCE, LATE_SEND_ALLOWANCE
 
 # The default bounds on p99 latency from the schedule: an API call, and a Streamlit interaction
 # (a whole script rerun, which a person waits for).
@@ -30,11 +31,6 @@ API_SLO_MS = 100.0
 UI_SLO_MS = 500.0
 # Below this many interactions a p99 rests on a single request or none: not evidence of a pass.
 MIN_INTERACTIONS = 100
-# Failed interactions allowed, as a fraction of those due in the window.
-FAILURE_ALLOWANCE = 0.001
-# Late sends allowed, as a fraction: past it the load generator did not keep its schedule, so a
-# trial that missed may have missed because of the generator.
-LATE_SEND_ALLOWANCE = 0.01
 MET = "met"
 GENERATOR_BEHIND = "load generator behind"
 
@@ -133,12 +129,14 @@ def search_max_rate(
     tolerance: float = 0.10,
     max_steps: int = 12,
     max_confirmations: int = 3,
+    min_rate: float | None = None,
 ) -> SloResult:
     """The highest arrival rate whose trial meets `slo`, to within `tolerance` (relative).
 
-    Doubles from `start_rate` (the lowest rate tried) until a trial misses or `max_rate` is
-    reached, then bisects between the last pass and the first miss; bracketing and bisection
-    together run at most `max_steps` trials. Then the rate found is measured again: if the
+    Doubles from `start_rate` until a trial misses or `max_rate` is reached (when `start_rate`
+    itself misses, halves instead, down to `min_rate`, until a trial passes), then bisects
+    between the last pass and the first miss; bracketing and bisection together run at most
+    `max_steps` trials. Then the rate found is measured again: if the
     repeat misses, the rate steps down by `tolerance` and is tried again, at most
     `max_confirmations` trials in all. A rate no repeat confirms is reported as None.
     """
@@ -157,9 +155,9 @@ def search_max_rate(
         trials.append(dataclasses.replace(trial, verdict=slo.judge(trial)))
         return trials[-1].met
 
-    if not passes(start_rate):
+    passed, missed = _first_pass(passes, start_rate, min_rate, max_steps, trials)
+    if passed is None:
         return SloResult(None, False, Stop.LOWEST_RATE_MISSED, tuple(trials))
-    passed, missed = start_rate, None
     while missed is None and len(trials) < max_steps and passed != max_rate:
         rate = passed * 2 if max_rate is None else min(passed * 2, max_rate)
         passed, missed = (rate, None) if passes(rate) else (passed, rate)
@@ -181,6 +179,24 @@ def search_max_rate(
     return SloResult(None, False, stopped, tuple(trials))
 
 
+def _first_pass(
+    passes: Callable[[float], bool],
+    start_rate: float,
+    min_rate: float | None,
+    max_steps: int,
+    trials: list[Trial],
+) -> tuple[float | None, float | None]:
+    """(the first rate that passed, the lowest that missed above it: None when none did)."""
+    if passes(start_rate):
+        return start_rate, None
+    rate = start_rate
+    while min_rate is not None and rate / 2 >= min_rate and len(trials) < max_steps:
+        missed, rate = rate, rate / 2
+        if passes(rate):
+            return rate, missed
+    return None, None
+
+
 class TrialError(RuntimeError):
     """A trial that produced no measurement (Locust failed, overstayed or stopped early)."""
 
@@ -200,44 +216,32 @@ def trial_from_log(rate: float, requests: list[Request], window: Window) -> Tria
     )
 
 
-def run_open_loop_trial(
-    scenario: str,
-    host: str,
-    rate: float,
-    warmup_s: float,
-    window_s: float,
-    out_prefix: Path,
-    cores: Sequence[int],
-    payload_file: Path,
-    arrivals: str = "poisson",
-    setup_s: float = 60.0,
-    extra_env: dict[str, str] | None = None,
-) -> Trial:
-    """Run one open-loop Locust process (one user) at `rate` requests/s and read its trial.
-
-    `scenario` is an open-loop locustfile's stem (bench/load/scenarios/<scenario>.py, e.g.
-    "api_single_open"); `setup_s` bounds the set-up before the first interaction (a Streamlit
-    session's first run). Raises TrialError when there is nothing to measure.
-    """
+def open_loop_spec(
+    scenario: str, rate: float, window_s: float, base: LoadSpec, arrivals: str = "poisson"
+) -> LoadSpec:
+    """One open-loop trial: `scenario` (an open-loop locustfile's stem, e.g. "api_single_open")
+    with one user sending `rate` per second, for a fixed window of `window_s` after the warm-up;
+    the rest (target, cores, payloads, set-up bound) as in `base`."""
     if not locustfile(scenario).is_file():
         raise ValueError(f"no locustfile {locustfile(scenario)}")
-    max_run_time = setup_s + warmup_s + window_s + 5
-    env = {**(extra_env or {}), RATE_ENV: repr(float(rate)), ARRIVALS_ENV: arrivals}
-    run = start_locust(
-        scenario, host, 1, warmup_s, window_s, max_run_time, out_prefix, cores, payload_file, env
+    return dataclasses.replace(
+        base,
+        scenario=scenario,
+        steps=(1,),
+        rate=float(rate),
+        rule=WindowRule.fixed(window_s),
+        env={**base.env, RATE_ENV: repr(float(rate)), ARRIVALS_ENV: arrivals},
     )
-    try:
-        wait_locust(run, timeout_s=max_run_time + 30)
-        ended = time.time()
-    except subprocess.TimeoutExpired as exc:
-        raise TrialError(f"Locust overstayed its run time; see {run.output_log}") from exc
-    finally:
-        kill_locust(run)
-    try:
-        requests = read_request_log(run.request_log)
-        window = recorded_window(requests, warmup_s, window_s)
-    except (OSError, ValueError) as exc:
-        raise TrialError(f"no measurement at {rate:g}/s: {exc}; see {run.output_log}") from exc
-    if ended < window.end:
-        raise TrialError(f"Locust stopped before the window ended; see {run.output_log}")
-    return trial_from_log(rate, requests, window)
+
+
+def run_open_loop_trial(spec: LoadSpec, target: Target) -> Trial:
+    """Run one open-loop trial through the engine and read it. Raises TrialError when there is
+    nothing to measure."""
+    result = run_load(spec, target)
+    if result.interrupted:
+        raise KeyboardInterrupt
+    if result.failed or not result.windows:
+        where = spec.out_prefix.with_suffix(".locust.log")
+        raise TrialError(f"no measurement at {spec.rate:g}/s: {result.failure}; see {where}")
+    window = result.windows[0]
+    return trial_from_log(float(spec.rate or 0), window.requests, window.window)

@@ -1,4 +1,5 @@
-"""Before anything is measured: verify every deployment, probe the ones that pass, store the inspections and code sizes."""
+"""Before anything is measured: verify every deployment, probe the ones that pass, store the
+inspections and code sizes."""
 
 from __future__ import annotations
 
@@ -8,18 +9,16 @@ from functools import partial
 from typing import Any
 
 from bench.checks.inspections import CodeSizeError, build_inspections, code_size, inspect_packages
-from bench.checks.probes import probe_tampered_model, run_probes
+from bench.checks.probes import run_probes
+from bench.checks.probes_tampered import probe_tampered_model
 from bench.checks.verify import CheckResult, verify
 from bench.cli.console import raise_if_interrupted, say
 from bench.run.cold_starts import first_correct_prediction
 from bench.run.context import Run, log_path, noted
 from bench.run.passes import CALIBRATION
-from bench.store.schema import (
-    CODE_SIZE,
-    COLD_START,
-    atomic_write_text,
-    write_json,
-)
+from bench.store.files import atomic_write_text
+from bench.store.inspections import write_inspections
+from bench.store.table import CODE_SIZE, COLD_START
 from bench.targets.manifest import Deployment
 from bench.targets.servers import (
     DeploymentError,
@@ -88,7 +87,8 @@ def verify_and_probe(run: Run) -> list[Deployment]:
                 if result is not None:
                     tampered[d.name] = result
     write_verify_csv(run)
-    write_json(run.run_dir / "inspections.json", build_inspections(packages, probes, tampered))
+    inspections = build_inspections(packages, probes, tampered)
+    write_inspections(run.run_dir / "inspections.json", inspections)
     run.save_info()
     return verified
 

@@ -8,14 +8,12 @@ import time
 import requests
 
 from bench.cli.console import raise_if_interrupted, say
+from bench.clients import ClientError, main_client, timeout_for
 from bench.clients.answers import same_predictions
 from bench.clients.payloads import canonical_instances
-from bench.clients.streamlit import StreamlitProtocolError, StreamlitSession
 from bench.run.context import Run, log_path, rotated
 from bench.run.passes import CALIBRATION
-from bench.store.schema import (
-    COLD_START,
-)
+from bench.store.table import COLD_START
 from bench.targets.manifest import Deployment
 from bench.targets.servers import (
     DeploymentError,
@@ -24,6 +22,9 @@ from bench.targets.servers import (
     stop,
 )
 from shared_model.model import LoadedModel, predict
+
+# One attempt's timeout; a protocol may need longer (bench.clients.timeout_for).
+ATTEMPT_TIMEOUT_S = 5
 
 
 def measure_cold_starts(run: Run, deployments: list[Deployment]) -> None:
@@ -53,45 +54,27 @@ def measure_cold_starts(run: Run, deployments: list[Deployment]) -> None:
 
 
 def first_correct_prediction(running: RunningDeployment, model: LoadedModel) -> float:
-    """Seconds from spawn until the deployment gives a correct prediction to a real client."""
+    """Seconds from spawn until the deployment gives a correct prediction to a real client
+    (bench.clients.main_client: the protocol its users mainly reach it by)."""
     row = canonical_instances(model)[0]
     expected = predict(model, [row])
-    attempt = (
-        streamlit_prediction if "ui_session" in running.deployment.scenarios else api_prediction
-    )
-    classes = model.classes
+    client = main_client(running.deployment)
+    timeout_s = timeout_for(client, ATTEMPT_TIMEOUT_S)
     deadline = running.started_at + running.deployment.startup_timeout_s
     while time.monotonic() < deadline:
         if running.process.poll() is not None:
             raise DeploymentError(
                 f"{running.deployment.name} exited during start-up: {running.log_tail(3)}"
             )
+        # Not up yet, or up but not predicting yet: both are "try again".
         with contextlib.suppress(
-            OSError, requests.RequestException, StreamlitProtocolError, ValueError, KeyError
+            OSError, requests.RequestException, ClientError, ValueError, KeyError
         ):
-            if same_predictions(attempt(running, row, classes), expected, tolerance=0.0):
+            got = client.predict_once(running.base_url, [row], timeout_s)
+            if same_predictions(got, expected, tolerance=0.0):
                 return time.monotonic() - running.started_at
         time.sleep(0.02)
     timeout = running.deployment.startup_timeout_s
     raise DeploymentError(
         f"{running.deployment.name} gave no correct prediction within {timeout:.0f} s"
     )
-
-
-def api_prediction(
-    running: RunningDeployment, row: dict[str, float], classes: list[str]
-) -> list[dict]:
-    response = requests.post(
-        running.base_url + "/api/predict", json={"instances": [row]}, timeout=5
-    )
-    return response.json()["predictions"]
-
-
-def streamlit_prediction(
-    running: RunningDeployment, row: dict[str, float], classes: list[str]
-) -> list[dict]:
-    with StreamlitSession(running.base_url, timeout_s=30) as session:
-        session.connect()
-        run = session.submit(row, "Predict")
-    label = run.prediction_label
-    return [{"label": label, "class_id": classes.index(label), "probabilities": run.json_bodies[0]}]

@@ -1,25 +1,33 @@
-"""What every part of a run shares: the plan, the deployments, the folder, the rows so far and run.json."""
+"""What every part of a run shares: the plan, the deployments, the folder, the rows so far
+and run.json."""
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bench.cli.console import say
+from bench.load.spec import Workers
 from bench.run.plan import Plan
-from bench.store.schema import (
-    LEVEL_METRICS,
-    PER_DEPLOYMENT_METRICS,
-    SLO_METRICS,
-    Row,
-    write_json,
-    write_rows,
-)
+from bench.store.run_info import write_run_info
+from bench.store.table import LEVEL_METRICS, PER_DEPLOYMENT_METRICS, SLO_METRICS, Row, write_rows
 from bench.targets.manifest import Deployment
 from shared_model.model import LoadedModel
+
+# The phases a run's time is counted in (run.json "phases_s").
+PHASES = (
+    "verification, probes and inspections",
+    "in-process floor",
+    "server starts",
+    "closed-loop load (Locust)",
+    "SLO search",
+    "wrk cross-check",
+    "cold starts",
+)
 
 
 @dataclass
@@ -41,10 +49,24 @@ class Run:
     master_port: int | None = None
     worker_secret: str | None = None  # what remote workers prove (bench/load/peer_auth.py)
     target: str | None = None  # a deployment running elsewhere: measured, not started
+    # Seconds spent in each phase of the run (PHASES), for run.json and the closing table.
+    phases: dict[str, float] = field(default_factory=dict)
+    # The wrk cross-check's windows so far (bench/run/wrk_check.py), for crosscheck.csv.
+    wrk_measurements: list[dict[str, Any]] = field(default_factory=list)
     levels_done: int = 0
     levels_total: int = 0
     measure_started: float = 0.0
     started: float = field(default_factory=time.monotonic)
+
+    @property
+    def workers(self) -> Workers:
+        return Workers(
+            local=self.locust_workers,
+            remote=self.remote_workers,
+            master_bind=self.master_bind,
+            master_port=self.master_port,
+            secret=self.worker_secret,
+        )
 
     @property
     def run_id(self) -> str:
@@ -105,7 +127,27 @@ class Run:
         self.save_info()
 
     def save_info(self) -> None:
-        write_json(self.run_dir / "run.json", self.info)
+        write_run_info(self.run_dir / "run.json", self.info)
+
+
+@contextlib.contextmanager
+def timed(run: Run, phase: str) -> Iterator[None]:
+    """Count the time inside towards `phase` (one of PHASES)."""
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        run.phases[phase] = run.phases.get(phase, 0.0) + time.monotonic() - started
+
+
+def phase_table(run: Run, wall_s: float) -> str:
+    """Where the run's minutes went, phase by phase."""
+    shown = {name: run.phases.get(name, 0.0) for name in PHASES}
+    shown["other (set-up, payloads, writing)"] = max(0.0, wall_s - sum(shown.values()))
+    width = max(map(len, shown))
+    lines = [f"  {name:<{width}}  {seconds / 60:5.1f} min  {seconds / wall_s:4.0%}"
+             for name, seconds in shown.items() if wall_s > 0]  # fmt: skip
+    return "where the minutes went:\n" + "\n".join(lines)
 
 
 def noted(run: Run, what: str, action: Callable[[], Any]) -> Any:

@@ -14,6 +14,9 @@ from bench.targets.manifest import Deployment
 from shared_model.model import MODEL_NAME_ENV
 
 CALIBRATION = "calibration"
+# The worker count of a server whose workers_env is unset (deployments/gunicorn.conf.py and
+# uvicorn read WEB_CONCURRENCY, default 1): the default configuration's own count.
+DEFAULT_WORKERS = 1
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,9 @@ class Pass:
     scenarios: tuple[str, ...]
     levels: tuple[int, ...]
     server_env: dict[str, str] = field(default_factory=dict)
+    # Measured beside the main passes, to explain them (a diagnostic config, another model
+    # variant, a worker count): the plan may give these fewer repetitions.
+    aside: bool = False
 
     @property
     def levels_count(self) -> int:
@@ -34,9 +40,12 @@ class Pass:
 def passes(plan: Plan, d: Deployment, main_model: str, server_cores: int) -> list[Pass]:
     """Every pass of deployment `d`, main configurations first."""
     found = [
-        Pass(d, config, config, main_model, d.scenarios, plan.levels_for(d, config))
+        Pass(
+            d, config, config, main_model, d.scenarios, plan.levels_for(d, config),
+            aside=d.configs[config].diagnostic,
+        )
         for config in plan.configs_for(d)
-    ]
+    ]  # fmt: skip
     return found + variant_passes(plan, d) + scaling_passes(plan, d, main_model, server_cores)
 
 
@@ -49,7 +58,7 @@ def variant_passes(plan: Plan, d: Deployment) -> list[Pass]:
     if not scenarios:
         return []
     return [
-        Pass(d, c, c, model, scenarios, variants.levels, {MODEL_NAME_ENV: model})
+        Pass(d, c, c, model, scenarios, variants.levels, {MODEL_NAME_ENV: model}, aside=True)
         for model in variants.models
         for c in variants.configs
         if c in d.configs and not d.configs[c].diagnostic
@@ -62,6 +71,8 @@ def scaling_passes(plan: Plan, d: Deployment, main_model: str, server_cores: int
         return []
     if d.role == CALIBRATION or plan.stack_plan(d) is not None:
         return []
+    # The default pass measures DEFAULT_WORKERS at its own levels: no second pass for those.
+    covered = "default" in plan.configs_for(d) and set(scaling.levels) <= set(plan.levels)
     return [
         Pass(
             d,
@@ -71,8 +82,10 @@ def scaling_passes(plan: Plan, d: Deployment, main_model: str, server_cores: int
             (scaling.scenario,),
             scaling.levels,
             {d.workers_env: str(n)},
+            aside=True,
         )
         for n in scaling.counts(server_cores)
+        if not (covered and n == DEFAULT_WORKERS)
     ]
 
 

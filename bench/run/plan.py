@@ -8,7 +8,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.measure.validity import samples_needed
+from bench.load.spec import WindowRule
+from bench.store.rules import samples_needed
 from bench.targets.manifest import Deployment
 from bench.targets.stacks import TODAY
 from shared_model.model import MODEL_NAMES
@@ -31,7 +32,7 @@ class SloSearch:
     max_steps: int
     configs: tuple[str, ...] = ("default",)
     # Interactions a trial needs for its p99 to count (default: what the report requires of any
-    # p99, bench/measure/validity.py); the window grows at low rates to hold them.
+    # p99, bench/store/rules.py); the window grows at low rates to hold them.
     min_interactions: dict[str, int] = field(default_factory=dict)
 
     def trial_minimum(self, scenario: str) -> int:
@@ -65,9 +66,9 @@ class Scaling:
 
 @dataclass(frozen=True)
 class StackPlan:
-    """What a deployment served from another stack (bench/targets/stacks.py) is measured at: its main
-    passes for these configs at these levels, never model-variant or scaling passes; cold starts
-    and the SLO search only where flagged."""
+    """What a deployment served from another stack (bench/targets/stacks.py) is measured at:
+    its main passes for these configs at these levels, never model-variant or scaling passes;
+    cold starts and the SLO search only where flagged."""
 
     levels: tuple[int, ...]
     configs: tuple[str, ...] = ("default",)
@@ -76,10 +77,21 @@ class StackPlan:
 
 
 @dataclass(frozen=True)
+class WrkCrosscheck:
+    """wrk against the REST scenario on the same warm servers, right after Locust's load, in
+    the first `repetitions` repetitions (bench/run/crosscheck.py compares the two)."""
+
+    window_s: float
+    warmup_s: float
+    repetitions: int
+    configs: tuple[str, ...] = ("default",)
+
+
+@dataclass(frozen=True)
 class Plan:
     profile: str
     levels: tuple[int, ...]
-    window_s: float
+    window_s: float  # the longest a recorded window lasts (bench.load.spec.WindowRule.max_s)
     warmup_s: float
     repetitions: int
     cold_starts: int
@@ -93,8 +105,28 @@ class Plan:
     slo: SloSearch | None = None
     model_variants: ModelVariants | None = None
     scaling: Scaling | None = None
+    crosscheck: WrkCrosscheck | None = None
     # Stack name -> how its deployments are measured; today's stack is measured by the rest.
     stacks: dict[str, StackPlan] = field(default_factory=dict)
+    # The rest of the window rule (bench.load.spec.WindowRule): the shortest window, the
+    # interactions it must hold (default: enough for a p99), how steady it must be.
+    window_min_s: float = 2.0
+    window_min_interactions: int = field(default_factory=lambda: samples_needed("latency_p99"))
+    steady_tolerance: float = 0.10
+    # The repetitions that also measure the passes aside (diagnostic configs, model variants,
+    # worker counts): the first this many; None: all of them.
+    aside_repetitions: int | None = None
+
+    def measures_aside(self, rep: int) -> bool:
+        return self.aside_repetitions is None or rep <= self.aside_repetitions
+
+    def window_rule(self) -> WindowRule:
+        return WindowRule(
+            min_s=min(self.window_min_s, self.window_s),
+            max_s=self.window_s,
+            min_interactions=self.window_min_interactions,
+            steady_tolerance=self.steady_tolerance,
+        )
 
     def measures(self, deployment: Deployment) -> bool:
         """Whether a run of this plan measures the deployment unless told which to measure."""
@@ -170,7 +202,9 @@ def load_plan(profile: str, path: Path = PLAN_PATH) -> Plan:
             slo=_slo(data["slo"]) if "slo" in data else None,
             model_variants=_variants(data["model_variants"]) if "model_variants" in data else None,
             scaling=_scaling(data["scaling"]) if "scaling" in data else None,
+            crosscheck=_crosscheck(data["crosscheck"]) if "crosscheck" in data else None,
             stacks={str(k): _stack(v) for k, v in data.get("stacks", {}).items()},
+            **_window(data),
         )
     except KeyError as exc:
         raise PlanError(f"{path}: profile {profile!r}: missing required key {exc}") from exc
@@ -192,12 +226,12 @@ def _type_problems(data: Any) -> list[str]:
     ]
     problems += [
         f"{key} must be a whole number, not {data[key]!r}"
-        for key in ("repetitions", "cold_starts")
+        for key in ("repetitions", "cold_starts", "window_min_interactions", "aside_repetitions")
         if key in data and not _is_int(data[key])
     ]
     problems += [
         f"{key} must be a finite number of seconds, not {data[key]!r}"
-        for key in ("window_s", "warmup_s")
+        for key in ("window_s", "warmup_s", "window_min_s", "steady_tolerance")
         if key in data
         and not ((_is_int(data[key]) or isinstance(data[key], float)) and math.isfinite(data[key]))
     ]
@@ -213,13 +247,24 @@ def _type_problems(data: Any) -> list[str]:
         problems.append(f"tampered_model_probe must be true or false, not {value!r}")
     problems += [
         f"{key} must be a table, as [profiles.NAME.{key}]"
-        for key in ("slo", "model_variants", "scaling", "stacks")
+        for key in ("slo", "model_variants", "scaling", "stacks", "crosscheck")
         if key in data and not isinstance(data[key], dict)
     ]
     stacks = data.get("stacks", {})
     if isinstance(stacks, dict) and not all(isinstance(s, dict) for s in stacks.values()):
         problems.append("stacks must be tables, as [profiles.NAME.stacks.STACK]")
     return problems
+
+
+def _window(data: dict[str, Any]) -> dict[str, Any]:
+    """The window rule's optional keys, as given."""
+    keys = {
+        "window_min_s": float,
+        "window_min_interactions": int,
+        "steady_tolerance": float,
+        "aside_repetitions": int,
+    }
+    return {key: kind(data[key]) for key, kind in keys.items() if key in data}
 
 
 def _is_int(value: Any) -> bool:
@@ -256,6 +301,15 @@ def _scaling(data: dict[str, Any]) -> Scaling:
     )
 
 
+def _crosscheck(data: dict[str, Any]) -> WrkCrosscheck:
+    return WrkCrosscheck(
+        window_s=float(data["window_s"]),
+        warmup_s=float(data.get("warmup_s", 1)),
+        repetitions=int(data.get("repetitions", 1)),
+        configs=tuple(str(c) for c in data.get("configs", ("default",))),
+    )
+
+
 def _stack(data: dict[str, Any]) -> StackPlan:
     unknown = set(data) - {"levels", "configs", "cold_starts", "slo"}
     if unknown:
@@ -276,14 +330,23 @@ def _check(plan: Plan, path: Path) -> None:
         problems.append(f"levels must be one or more positive user counts, not {list(plan.levels)}")
     if plan.window_s <= 0 or plan.warmup_s < 0:
         problems.append("window_s must be > 0 and warmup_s >= 0")
+    try:
+        plan.window_rule()
+    except ValueError as exc:
+        problems.append(f"the window rule: {exc}")
     if plan.repetitions < 1 or plan.cold_starts < 0:
         problems.append("repetitions must be >= 1 and cold_starts >= 0")
+    if plan.aside_repetitions is not None and not 1 <= plan.aside_repetitions <= plan.repetitions:
+        problems.append("aside_repetitions must be between 1 and repetitions")
     if plan.slo and (
         not plan.slo.bounds_ms
         or set(plan.slo.bounds_ms) != set(plan.slo.start_rates)
         or min((*plan.slo.bounds_ms.values(), *plan.slo.start_rates.values())) <= 0
     ):
         problems.append("slo: bounds_ms and start_rates need the same scenarios, all > 0")
+    check = plan.crosscheck
+    if check and (check.window_s < 1 or check.warmup_s < 0 or check.repetitions < 1):
+        problems.append("crosscheck: window_s >= 1 (wrk counts whole seconds), repetitions >= 1")
     if plan.model_variants and any(n < 1 for n in plan.model_variants.levels):
         problems.append("model_variants: levels must be positive user counts")
     unknown = set(plan.model_variants.models if plan.model_variants else ()) - set(MODEL_NAMES)

@@ -8,11 +8,9 @@ from typing import Any
 
 from bench.run import environment
 from bench.run.context import Run
-from bench.run.passes import scaling_passes, variant_passes
+from bench.run.passes import DEFAULT_WORKERS, scaling_passes, variant_passes
 from bench.run.plan import Plan
-from bench.store.schema import (
-    SCHEMA_VERSION,
-)
+from bench.store.run_info import RUN_INFO_VERSION as SCHEMA_VERSION
 from bench.targets.manifest import SCENARIOS, Deployment
 from bench.targets.stacks import stack_packages, stack_records
 
@@ -84,6 +82,9 @@ def deployment_entry(
         # Passes beside the main ones (bench/run/passes.py): worker counts and other model variants.
         "scaling_configs": [p.label for p in scaling_passes(plan, d, "", server_cores)],
         "workers_env": d.workers_env,
+        # The worker count its default configuration runs (its workers_1 figures, where the
+        # scaling passes skip that count).
+        "default_workers": DEFAULT_WORKERS if d.workers_env else None,
         "model_variants": sorted({p.model for p in variant_passes(plan, d)}),
         "notes": d.notes,
         "verified": False,

@@ -1,5 +1,5 @@
 """`python -m bench run`: verify, inspect, then measure every deployment on interleaved
-repetitions, and store the results (bench/store/schema.py) for the report.
+repetitions, and store the results (bench/store/) for the report.
 
 Order of work: verify each deployment (a failure keeps it from being measured) and probe it;
 then repetition 1 of every deployment, configuration, scenario and level, then repetition 2,
@@ -9,11 +9,7 @@ repetitions); then cold starts, also interleaved. Server and Locust are pinned t
 
 from __future__ import annotations
 
-import contextlib
-import os
-import subprocess
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -21,39 +17,32 @@ from pathlib import Path
 from bench import RESULTS_DIR
 from bench.cli.console import raise_if_interrupted, say
 from bench.clients.payloads import write_payload_file
-from bench.load.locust import kill_locust, start_locust, wait_locust
-from bench.load.peer_auth import read_refusals
 from bench.load.scenarios import (
     BATCH_SIZES,
     CHECK_ANSWERS_ENV,
-    INCOMPLETE_LOG_EXIT_CODE,
 )
+from bench.load.spec import LoadResult, LoadSpec, WindowResult
+from bench.load.window import Target, run_load
 from bench.measure.floor import measure_floor
 from bench.measure.metrics import (
     failure_kinds,
     level_metrics,
-    read_request_logs,
-    recorded_window,
 )
-from bench.measure.sampler import TreeSampler
-from bench.measure.validity import run_validity
 from bench.run import environment, lock
 from bench.run.checking import verify_and_probe
 from bench.run.cold_starts import measure_cold_starts
-from bench.run.context import Run, log_path, noted, rotated
+from bench.run.context import Run, log_path, noted, phase_table, rotated, timed
 from bench.run.passes import CALIBRATION, Pass, passes
 from bench.run.plan import Plan
 from bench.run.run_info import run_info
-from bench.run.slo_search import measure_slo
-from bench.store.schema import (
-    FLOOR,
-    Row,
-    new_run_dir,
-    point_latest,
-    write_rows,
-)
+from bench.run.slo_search import search_slo, searches_of
+from bench.run.wrk_check import crosscheck_scenario, write_run_crosscheck
+from bench.store.rules import run_validity
+from bench.store.runs import new_run_dir, point_latest
+from bench.store.table import FLOOR, Row, write_rows
 from bench.targets.bind import Bind, binding, lines_to_say
 from bench.targets.manifest import Deployment
+from bench.targets.pinning import pinned_to
 from bench.targets.servers import (
     DeploymentError,
     ExternalDeployment,
@@ -132,28 +121,18 @@ def run_benchmark(
             return _run(run, corrupt_expected)
 
 
-@contextlib.contextmanager
-def pinned_to(cores: tuple[int, ...]) -> Iterator[None]:
-    """Keep this process (the runner's sampling threads) off the server's cores, and give the
-    caller its cores back afterwards."""
-    before = os.sched_getaffinity(0)
-    os.sched_setaffinity(0, cores)
-    try:
-        yield
-    finally:
-        os.sched_setaffinity(0, before)
-
-
 def _run(run: Run, corrupt_expected: bool) -> tuple[Path, str]:
     for sub in ("raw", "logs"):
         (run.run_dir / sub).mkdir()
     run.save_info()
     write_payload_files(run, corrupt_expected)
     try:
-        verified = verify_and_probe(run)
+        with timed(run, "verification, probes and inspections"):
+            verified = verify_and_probe(run)
         measure(run, verified)
-        measure_slo(run, verified)
-        measure_cold_starts(run, verified)
+        with timed(run, "cold starts"):
+            measure_cold_starts(run, verified)
+        write_run_crosscheck(run)
         failed = any(
             run.deployment_info(d)["levels_failed"] or not run.deployment_info(d)["verified"]
             for d in run.deployments
@@ -165,11 +144,13 @@ def _run(run: Run, corrupt_expected: bool) -> tuple[Path, str]:
     finally:
         run.info["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         run.info["wall_s"] = round(time.monotonic() - run.started, 1)
+        run.info["phases_s"] = {name: round(s, 1) for name, s in run.phases.items()}
         run.info["validity"] = run_validity(run.rows, run.info)
         run.save_info()
         say(f"results: {run.run_dir} ({run.info['status']}, {run.info['validity']['verdict']})")
         for reason in run.info["validity"]["reasons"]:
             say(f"  not valid: {reason}")
+        say(phase_table(run, run.info["wall_s"]))
     # Only a run that finished (complete or partial) gets here: an interrupted one must not
     # hide the last finished run from `make report` and `make crosscheck`.
     point_latest(run.run_dir.parent, run.run_dir)
@@ -190,15 +171,19 @@ def measure(run: Run, deployments: list[Deployment]) -> None:
         for d in deployments
     }
     order = {rep: rotated(deployments, rep - 1) for rep in range(1, plan.repetitions + 1)}
-    run.levels_total = sum(
-        p.levels_count for ds in order.values() for d in ds for p in passes_of[d.name]
-    )
+
+    def in_rep(d: Deployment, rep: int) -> list[Pass]:
+        return [p for p in passes_of[d.name] if not p.aside or plan.measures_aside(rep)]
+
+    run.levels_total = sum(p.levels_count for rep, ds in order.items() for d in ds
+                           for p in in_rep(d, rep))  # fmt: skip
     run.measure_started = time.monotonic()
     for rep, ds in order.items():
         if not run.target:
-            measure_floor_rows(run, rep)
+            with timed(run, "in-process floor"):
+                measure_floor_rows(run, rep)
         for d in ds:
-            for p in passes_of[d.name]:
+            for p in in_rep(d, rep):
                 measure_deployment(run, p, rep)
 
 
@@ -228,30 +213,28 @@ def measure_floor_rows(run: Run, rep: int) -> None:
 
 
 def measure_deployment(run: Run, p: Pass, rep: int) -> None:
+    """One pass of one repetition: a fresh server (a new process per pass and repetition is
+    variance the comparison must keep) measured at every scenario, each scenario one load run
+    that steps through the pass's levels on the same warm server."""
     if run.target:
+        target = ExternalDeployment(p.deployment, run.target)
         for scenario in p.scenarios:
-            for users in p.levels:
-                raise_if_interrupted()
-                run.levels_done += 1
-                progress(run, p, scenario, users, rep)
-                measure_level(
-                    run, ExternalDeployment(p.deployment, run.target), p, scenario, users, rep
-                )
+            measure_scenario(run, target, p, scenario, rep)
         return
     running: RunningDeployment | None = None
     try:
         for scenario in p.scenarios:
-            for users in p.levels:
-                raise_if_interrupted()
-                run.levels_done += 1
-                progress(run, p, scenario, users, rep)
-                if running is None or running.process.poll() is not None:
+            raise_if_interrupted()
+            if running is None or running.process.poll() is not None:
+                with timed(run, "server starts"):
                     running = restart(run, p, rep, running)
-                    if running is None:
-                        why = "the deployment could not be (re)started"
+                if running is None:
+                    why = "the deployment could not be (re)started"
+                    for users in p.levels:
                         run.fail_level(p.deployment, p.label, scenario, users, rep, why, p.model)
-                        continue
-                measure_level(run, running, p, scenario, users, rep)
+                    run.levels_done += len(p.levels)
+                    continue
+            measure_scenario(run, running, p, scenario, rep)
     finally:
         if running is not None:
             stop(running)
@@ -283,109 +266,99 @@ def restart(
     return running
 
 
-def measure_level(
-    run: Run,
-    running: RunningDeployment | ExternalDeployment,
-    p: Pass,
-    scenario: str,
-    users: int,
-    rep: int,
-) -> None:
-    plan, d, config = run.plan, running.deployment, p.label
-    fail = partial(run.fail_level, d, config, scenario, users, rep, model=p.model)
+def load_spec(run: Run, p: Pass, scenario: str, base_url: str, rep: int) -> LoadSpec:
+    d = p.deployment
     model_part = "" if p.model == run.model_name else f"-{p.model}"
-    prefix = run.run_dir / "raw" / f"{d.name}-{config}{model_part}-{scenario}-u{users}-r{rep}"
-    # Set-up (a Streamlit session's first run loads the model) may take up to a start-up.
-    max_run_time = d.startup_timeout_s + plan.warmup_s + plan.window_s + 5
+    prefix = run.run_dir / "raw" / f"{d.name}-{p.label}{model_part}-{scenario}-r{rep}"
     # The null target answers a constant: the load generator reads it but cannot check it.
-    locust_env = {CHECK_ANSWERS_ENV: "0"} if d.role == CALIBRATION else {}
-    locust = start_locust(
-        scenario, running.base_url, users, plan.warmup_s, plan.window_s, max_run_time, prefix,
-        run.loadgen_cores, run.payload_file(p.model), extra_env=locust_env,
-        locust_workers=run.locust_workers, remote_workers=run.remote_workers,
-        master_bind_host=run.master_bind, master_port=run.master_port,
-        worker_secret=run.worker_secret,
-    )  # fmt: skip
-    try:
-        with TreeSampler(running.tree) as server, TreeSampler(locust.tree) as loadgen:
-            code = wait_locust(locust, max_run_time + 30, between=raise_if_interrupted)
-            load_ended = time.time()
-    except subprocess.TimeoutExpired:
-        fail("Locust did not stop after its run time")
-        return
-    finally:
-        kill_locust(locust)
-        refused = record_refusals(run, locust.refusals_log, prefix.name)
-    if refused:
-        fail(f"the Locust master refused {len(refused)} peer message(s): {refused[0]['reason']}")
-        return
-    if code == INCOMPLETE_LOG_EXIT_CODE:
-        fail(f"a Locust worker's last request-log lines never reached the master; see {prefix}*")
-        return
-    if running.process.poll() is not None:
-        code = running.process.returncode
-        tail = running.log_tail(3) or "(its log is empty)"
-        fail(f"the server exited (code {code}) during the level: {tail}")
-        return
-    try:
-        requests_ = read_request_logs(locust.request_logs)
-        window = recorded_window(requests_, plan.warmup_s, plan.window_s)
-    except (OSError, ValueError) as exc:
-        fail(f"no request log: {exc}; see {', '.join(log.name for log in locust.output_logs)}")
-        return
-    raise_if_interrupted()  # before the level is stored: an interrupted level is not kept
-    # Locust quits just after the window by itself; ending before it means its run-time cap
-    # cut the load short. (The last logged answer may end well before the window does when
-    # each interaction takes as long as the window: that is slow, not short.)
-    if load_ended < window.end:
-        fail("Locust stopped before the window ended (its run-time cap)")
-        return
-    metrics = level_metrics(
-        requests_,
-        window,
-        [] if run.target else server.between(window.start, window.end),
-        loadgen.between(window.start, window.end),
-        # Workers sharing fewer cores than their number cannot exceed those cores together.
-        loadgen_processes=max(1, min(run.locust_workers, len(run.loadgen_cores))),
+    env = {CHECK_ANSWERS_ENV: "0"} if d.role == CALIBRATION else {}
+    return LoadSpec(
+        scenario=scenario,
+        base_url=base_url,
+        steps=p.levels,
+        warmup_s=run.plan.warmup_s,
+        rule=run.plan.window_rule(),
+        cores=run.loadgen_cores,
+        payload_file=run.payload_file(p.model),
+        out_prefix=prefix,
+        # Set-up (a Streamlit session's first run loads the model) may take up to a start-up.
+        setup_s=d.startup_timeout_s,
+        workers=run.workers,
+        env=env,
     )
-    run.add(d, config, scenario, users, rep, metrics, p.model)
-    kinds = failure_kinds(requests_, window)
+
+
+def measure_scenario(run: Run, target: Target, p: Pass, scenario: str, rep: int) -> None:
+    """The closed-loop load run of one scenario, then its SLO search when this pass has one."""
+    spec = load_spec(run, p, scenario, target.base_url, rep)
+    progress(run, p, scenario, rep)
+    with timed(run, "closed-loop load (Locust)"):
+        result = run_load(spec, target)
+    if result.interrupted:  # an interrupted load run is not kept
+        raise KeyboardInterrupt
+    store_windows(run, p, scenario, rep, result)
+    with timed(run, "wrk cross-check"):
+        crosscheck_scenario(run, target, p, scenario, rep)
+    if scenario in searches_of(run, p, rep):
+        what = f"{p.deployment.name}/{p.config} {scenario} SLO search"
+        with timed(run, "SLO search"):
+            noted(run, what, partial(search_slo, run, target, p, scenario, spec))
+
+
+def store_windows(run: Run, p: Pass, scenario: str, rep: int, result: LoadResult) -> None:
+    d, spec = p.deployment, result.spec
+    run.levels_done += len(p.levels)
+    run.info["notes"] += [f"{spec.out_prefix.name}: {note}" for note in result.notes]
+    if result.refused:
+        entries = [{**e, "level": spec.out_prefix.name} for e in result.refused]
+        run.info.setdefault("refused_peers", []).extend(entries)
+    processes = min(run.workers.sending_processes, len(run.loadgen_cores))
+    for window in result.windows:
+        metrics = level_metrics(
+            window.requests,
+            window.window,
+            [] if run.target else window.server,
+            window.loadgen,
+            # Workers sharing fewer cores than their number cannot exceed those cores together.
+            loadgen_processes=processes if run.workers.distributed else 1,
+        )
+        metrics |= window_flags(window)
+        run.add(d, p.label, scenario, window.users, rep, metrics, p.model)
+        say_level(window.users, metrics, failure_kinds(window.requests, window.window))
+    for users in p.levels[len(result.windows) :]:
+        run.fail_level(d, p.label, scenario, users, rep, result.failure or "no window", p.model)
+
+
+def window_flags(window: WindowResult) -> dict[str, float]:
+    return {"window_steady": float(window.steady), "window_capped": float(window.ended == "capped")}
+
+
+def say_level(users: int, metrics: dict[str, float], kinds: dict[str, int]) -> None:
     say(
-        f"    {metrics['throughput']:.1f}/s  p50 {metrics['latency_p50']:.1f} ms"
+        f"    {users:>3} users: {metrics['throughput']:.1f}/s  p50 {metrics['latency_p50']:.1f} ms"
         f"  p99 {metrics['latency_p99']:.1f} ms  server CPU {metrics['server_cpu']:.0f}%"
-        f"  Locust CPU {metrics['loadgen_cpu']:.0f}%"
+        f"  Locust CPU {metrics['loadgen_cpu']:.0f}%  window {metrics['window']:.1f} s"
+        + ("" if metrics["window_steady"] else " (not steady)")
         + (f"  failures {kinds}" if kinds else "")
         + ("  [load-generator bound]" if metrics["loadgen_bound"] else "")
     )
 
 
-def record_refusals(run: Run, path: Path | None, level: str) -> list[dict[str, str]]:
-    """What the level's master refused, kept in run.json (refused_peers, which make the run
-    INVALID; a worker of another level, told to quit, only as a note). Returns the refusals."""
-    entries = read_refusals(path)
-    run.info["notes"] += [
-        f"{level}: a worker left over from another level ({e['peer']}) was told to quit"
-        for e in entries
-        if e["kind"] == "stale"
-    ]
-    refused = [e for e in entries if e["kind"] != "stale"]
-    if refused:
-        run.info.setdefault("refused_peers", []).extend({**e, "level": level} for e in refused)
-    return refused
-
-
-def progress(run: Run, p: Pass, scenario: str, users: int, rep: int) -> None:
-    finished = run.levels_done - 1
+def progress(run: Run, p: Pass, scenario: str, rep: int) -> None:
+    """Which load run starts, and the time of load left: measured per level once one has
+    finished, a first guess before."""
+    finished = run.levels_done
     per_level = (
         (time.monotonic() - run.measure_started) / finished
         if finished
         else run.plan.warmup_s + run.plan.window_s + LEVEL_OVERHEAD_S
     )
     left_s = (run.levels_total - finished) * per_level
+    levels = ", ".join(str(users) for users in p.levels)
     say(
-        f"[{run.levels_done}/{run.levels_total}] rep {rep}/{run.plan.repetitions}  "
-        f"{p.deployment.name}/{p.label}"
+        f"[{finished + 1}-{finished + len(p.levels)}/{run.levels_total}] rep "
+        f"{rep}/{run.plan.repetitions}  {p.deployment.name}/{p.label}"
         + ("" if p.model == run.model_name else f" [{p.model}]")
-        + f"  {scenario}  {users} users   "
+        + f"  {scenario}  {levels} users   "
         f"~{int(left_s // 60)} min {int(left_s % 60):02d} s of load left"
     )

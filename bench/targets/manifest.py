@@ -65,13 +65,14 @@ class Deployment:
     # distribution (Flask: forgery = "flask-wtf"). The report credits such a feature to the
     # extension, never to the framework, in every check (reports/evaluators.EXTENSION_RULE).
     extensions: dict[str, str] = field(default_factory=dict)
-    # Scripts in the folder that answer what only this framework can (bench/checks/deployment_checks.py).
+    # Scripts in the folder that answer what only this framework can
+    # (bench/checks/deployment_checks.py).
     checks: dict[str, str] = field(default_factory=dict)
     # How the app refuses a foreign Host header (DNS rebinding), in every configuration: the
     # report's configurations table shows it; the hostile-input suite checks that it does.
     host_check: str = ""
-    # The stack it is served from (bench/targets/stacks.py), and the deployment it is a variant of there
-    # ("" for today's, which is its own): "flask-2022" is "flask" served from the 2022 stack.
+    # The stack it is served from (bench/targets/stacks.py), and the deployment it is a variant
+    # of there ("" for today's, which is its own): "flask-2022" is "flask" served from 2022's.
     stack: Stack = field(default_factory=today)
     base: str = ""
     # [stacks.NAME] tables: what differs when served from another stack (STACK_KEYS).
@@ -83,7 +84,10 @@ class Deployment:
 
     @property
     def has_api(self) -> bool:
-        return "api_single" in self.scenarios or "api_batch" in self.scenarios
+        """Whether one of its scenarios speaks the REST protocol (bench/clients/)."""
+        from bench.clients import SCENARIO_PROTOCOLS  # the clients import this module's types
+
+        return any(SCENARIO_PROTOCOLS.get(s) == "rest" for s in self.scenarios)
 
     def argv(self, config: str, port: int, server_cores: int) -> list[str]:
         values = placeholder_values(port, server_cores, self.stack.python)

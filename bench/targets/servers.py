@@ -144,7 +144,8 @@ def start(
 ) -> RunningDeployment:
     """Spawn the deployment pinned to `cores`; it is not yet known to be healthy.
 
-    It listens on `bind` (default: the command's, bench.targets.bind.current(), loopback unless set)."""
+    It listens on `bind` (default: the command's, bench.targets.bind.current(), loopback unless
+    set)."""
     port = port or deployment.port
     try:
         deployment.stack.check_installed()

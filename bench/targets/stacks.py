@@ -4,7 +4,8 @@ Today's stack is the project's own environment (the harness's interpreter). An o
 folder with its own pyproject.toml and uv.lock, installed by `make setup` into its own
 environment; its [tool.ml-deploy-bench] table names it, dates it and gives the reason for every
 exception to its date cut-off. A stack is one more dimension of a deployment: a manifest with a
-[stacks.NAME] table is also served from that stack's interpreter (bench/targets/manifest.py). Only the
+[stacks.NAME] table is also served from that stack's interpreter (bench/targets/manifest.py). Only
+the
 servers run there; Locust, the runner and the report stay in today's environment.
 """
 
@@ -85,7 +86,8 @@ class Stack:
         }
 
 
-# The stack's interpreter runs installed_here() itself: bench.targets.stacks imports only the standard
+# The stack's interpreter runs installed_here() itself: bench.targets.stacks imports only the
+# standard
 # library, which every stack has.
 PACKAGES_SCRIPT = "import json, bench.targets.stacks as s; print(json.dumps(s.installed_here()))"
 

@@ -1,9 +1,9 @@
 """One pure function per kind of claim: (results, run info, inspections, claim) -> Verdict.
 
-`results` is the tidy table of bench/store/schema.py (rows of unverified deployments already removed),
-`run` is run.json and `inspections` is inspections.json. Anything missing from them means "not
-inspected or not measured in this run": the verdict then says "not measurable here" and why,
-it never guesses and never fails. claims.toml names each claim's evaluator from EVALUATORS.
+`results` is the tidy table of bench/store/table.py (rows of unverified deployments already
+removed), `run` is run.json and `inspections` is inspections.json. Anything missing from them
+means "not inspected or not measured in this run": the verdict then says "not measurable here"
+and why, it never guesses and never fails. claims.toml names each claim's evaluator from EVALUATORS.
 """
 
 from __future__ import annotations

@@ -186,9 +186,10 @@ def security(
 def _sql_injection(
     run: Mapping[str, Any], inspections: Mapping[str, Any], framework: str, other: str | None
 ) -> tuple[str, str]:
-    """The deployment's own SQL-injection check (bench/checks/deployment_checks.py): attack strings in
-    ORM filters must match no row and leave the table whole, while the same string pasted into
-    raw SQL (the control) breaks out. "Added" holds against a framework with no ORM of its own."""
+    """The deployment's own SQL-injection check (bench/checks/deployment_checks.py): attack
+    strings in ORM filters must match no row and leave the table whole, while the same string
+    pasted into raw SQL (the control) breaks out. "Added" holds against a framework with no ORM
+    of its own."""
     name = display(run, framework)
     checks = (package_of(run, inspections, framework) or {}).get("checks") or {}
     found = checks.get("sql_injection") if isinstance(checks, dict) else None

@@ -1,9 +1,9 @@
 """Evaluators of what the sources say about where the frameworks come from and what they are
 made of: dates, maintainers, dependencies, languages, and the code the article prints.
 
-Each reads what bench/checks/provenance.py and bench/checks/snippets.py stored in inspections.json; like every
-evaluator (reports/evaluators/) it never guesses: what the run did not store is "not
-measurable here".
+Each reads what bench/checks/provenance.py and bench/checks/snippets.py stored in
+inspections.json; like every evaluator (reports/evaluators/) it never guesses: what the run
+did not store is "not measurable here".
 """
 
 from __future__ import annotations
@@ -201,8 +201,9 @@ def framework_apis(
     results: pd.DataFrame, run: Mapping[str, Any], inspections: Mapping[str, Any], claim: Claim
 ) -> Verdict:
     """A stated proxy for how much of a framework one must learn: the framework names our
-    deployment's code uses (bench/checks/provenance.py). expects: framework -> {more_than | fewer_than:
-    [frameworks]}; what learning takes beyond that stays the claim's unmeasured part."""
+    deployment's code uses (bench/checks/provenance.py). expects: framework ->
+    {more_than | fewer_than: [frameworks]}; what learning takes beyond that stays the claim's
+    unmeasured part."""
     named = [*claim.expects, *(o for r in claim.expects.values() for v in r.values() for o in v)]
     used = {
         f: apis
@@ -263,7 +264,8 @@ def _extensions_used(run: Mapping[str, Any], framework: str) -> dict[str, str]:
 def snippet(
     results: pd.DataFrame, run: Mapping[str, Any], inspections: Mapping[str, Any], claim: Claim
 ) -> Verdict:
-    """Code a source offers as ready to run: does it compile as printed (bench/checks/snippets.py)?"""
+    """Code a source offers as ready to run: does it compile as printed?
+    (bench/checks/snippets.py)"""
     name = claim.params["snippet"]
     found = (inspections.get("snippets") or {}).get(name)
     if not isinstance(found, dict) or not isinstance(found.get("compiles"), bool):

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from bench.store.schema import CODE_SIZE
+from bench.store.table import CODE_SIZE
 from reports.evaluators.common import (
     MISSING,
     PAPER_FRAMEWORKS,

@@ -8,11 +8,14 @@ REQUEST_LOG_ENV = "BENCH_REQUEST_LOG"
 # A distributed run's master exits with this code when a worker's last log lines never came:
 # its request log is then incomplete (Locust's own codes: 1 for failed requests, 2 for a crash).
 INCOMPLETE_LOG_EXIT_CODE = 3
-# A JSON file of request bodies with their expected answers (bench.clients.payloads.write_payload_file),
+# A JSON file of request bodies with their expected answers
+# (bench.clients.payloads.write_payload_file),
 # so that Locust neither imports the model nor spends CPU on it.
 PAYLOADS_ENV = "BENCH_PAYLOADS"
-# "warmup_s,window_s": Locust stops itself once the window after the first interaction is over.
-WINDOW_ENV = "BENCH_WINDOW"
+# The steps of a stepped load run, its warm-up and window rule (JSON:
+# bench.load.spec.steps_setting);
+# the process that runs them (bench/load/scenarios/steps.py) quits after the last.
+STEPS_ENV = "BENCH_STEPS"
 # "0" for a calibration target whose answers are constants: the users still parse every JSON
 # answer (the same client work) but do not compare its predictions. Any other value checks them.
 CHECK_ANSWERS_ENV = "BENCH_CHECK_ANSWERS"

@@ -3,6 +3,7 @@ answer checked against predict()."""
 
 from bench.load.scenarios import BATCH_SIZES
 from bench.load.scenarios.api_single import ApiUser
+from bench.load.scenarios.steps import Steps  # noqa: F401 - Locust steps through the levels with it
 
 
 class ApiBatchUser(ApiUser):

@@ -7,6 +7,7 @@ from locust import FastHttpUser, task
 
 from bench.clients.answers import same_predictions
 from bench.load.scenarios import BATCH_SIZES, CHECK_ANSWERS_ENV
+from bench.load.scenarios.steps import Steps  # noqa: F401 - Locust steps through the levels with it
 from bench.load.scenarios.support import payloads
 
 JSON = {"Content-Type": "application/json"}

@@ -14,6 +14,7 @@ from locust.exception import CatchResponseError
 from bench.clients.answers import same_predictions
 from bench.load.scenarios import BATCH_SIZES, CHECK_ANSWERS_ENV
 from bench.load.scenarios.open_loop import OpenLoop, claim_schedule, end_the_run
+from bench.load.scenarios.steps import Steps  # noqa: F401 - Locust steps through the levels with it
 from bench.load.scenarios.support import payloads
 
 JSON = {"Content-Type": "application/json"}

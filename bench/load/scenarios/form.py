@@ -7,6 +7,7 @@ from locust import FastHttpUser, task
 
 from bench.clients.answers import same_predictions
 from bench.clients.form_page import form_fields, shown_prediction
+from bench.load.scenarios.steps import Steps  # noqa: F401 - Locust steps through the levels with it
 from bench.load.scenarios.support import payloads
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 from pathlib import Path
 from typing import Any
@@ -36,7 +35,6 @@ from bench.load.peer_auth import (
     signed_by,
 )
 
-FIRST_INTERACTION_MESSAGE = "bench_first_interaction"
 REQUEST_LOG_KEY = "bench_request_log"
 LAST_REPORT_KEY = "bench_last_report"
 # Sent by any peer, admitted or not: answered by the master without passing them on.
@@ -146,12 +144,6 @@ class Guard:
             if seq <= self.last_seq.get(client_id, -1):
                 return f"a replayed stats report (sequence {seq})"
             self.last_seq[client_id] = seq
-        elif msg.type == FIRST_INTERACTION_MESSAGE:
-            start = data.get("start")
-            if not isinstance(start, float) or not math.isfinite(start):
-                return "a first interaction without a finite start time"
-            if not signed_by(_secret(), data.get(MAC_KEY), "first", _session(), client_id, start):
-                return "a first interaction whose signature does not match"
         return None
 
 
@@ -179,10 +171,6 @@ def sign_report(data: dict[str, Any], client_id: str, seq: int) -> None:
     data[SEQ_KEY] = seq
     parts = (client_id, seq, data[REQUEST_LOG_KEY], data[LAST_REPORT_KEY])
     data[MAC_KEY] = sign(_secret(), "stats", _session(), *parts)
-
-
-def first_interaction(client_id: str, start: float) -> dict[str, Any]:
-    return {"start": start, MAC_KEY: sign(_secret(), "first", _session(), client_id, start)}
 
 
 def install() -> None:

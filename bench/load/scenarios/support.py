@@ -29,14 +29,12 @@ from locust.runners import STATE_STOPPED, MasterRunner, WorkerRunner
 from bench.load.peer_auth import log_line_problem
 from bench.load.scenarios import (
     INCOMPLETE_LOG_EXIT_CODE,
-    INTERACTIONS,
     PAYLOADS_ENV,
     REQUEST_LOG_ENV,
-    WINDOW_ENV,
     peers,
+    steps,
 )
 from bench.load.scenarios.peers import (
-    FIRST_INTERACTION_MESSAGE,
     GUARD,
     LAST_REPORT_KEY,
     REQUEST_LOG_KEY,
@@ -102,62 +100,11 @@ _quit_workers: set[str] = set()
 _last_reports: set[str] = set()
 
 _environment: Any = None
-_first_interaction_seen = False
-# The earliest first interaction known to the process that ends the run (the single process,
-# or a distributed run's master, which hears of each worker's first by this message).
-_first_interaction: float | None = None
 # A worker's stats reports, numbered so that the master can refuse a replayed one.
 _reports_sent = 0
 
 
-@events.request.add_listener
-def _stop_after_the_window(name: str, start_time: float = 0.0, **_: Any) -> None:
-    """Quit once warm-up and window have passed since the first interaction was sent.
-
-    A worker of a distributed run does not quit by itself: it tells the master (which alone
-    knows the window: a worker on another host is not given it), whose quit stops every worker.
-    """
-    global _first_interaction_seen
-    if _first_interaction_seen or name not in INTERACTIONS:
-        return
-    _first_interaction_seen = True
-    runner = _environment.runner
-    if isinstance(runner, WorkerRunner):
-        runner.send_message(
-            FIRST_INTERACTION_MESSAGE, peers.first_interaction(runner.client_id, start_time)
-        )
-    elif os.environ.get(WINDOW_ENV):
-        _quit_after_the_window(runner, start_time)
-
-
-def _on_first_interaction(environment: Any, msg: Any, **_: Any) -> None:
-    """The master's listener: each worker reports its own first interaction."""
-    if os.environ.get(WINDOW_ENV):
-        _quit_after_the_window(environment.runner, float(msg.data["start"]))
-
-
-def _quit_after_the_window(runner: Any, first_interaction: float) -> None:
-    global _first_interaction
-    if _first_interaction is None:
-        _first_interaction = first_interaction
-        gevent.spawn(_quit_when_the_window_is_over, runner)
-    else:  # reports arrive in any order: the window runs from the earliest first interaction
-        _first_interaction = min(_first_interaction, first_interaction)
-
-
-def _quit_when_the_window_is_over(runner: Any) -> None:
-    warmup_s, window_s = (float(x) for x in os.environ[WINDOW_ENV].split(","))
-    # Requests in flight at the end of the window are let finish (they end inside it or not).
-    # The end is read again after each sleep: an earlier report may have moved it, and gevent's
-    # cached clock may wake a sleeper early.
-    while (left := _first_interaction + warmup_s + window_s + 0.5 - time.time()) > 0:
-        gevent.sleep(left)
-    if isinstance(runner, MasterRunner):
-        _quit_workers_and_await_their_last_reports(runner)
-    runner.quit()
-
-
-def _quit_workers_and_await_their_last_reports(runner: MasterRunner) -> None:
+def quit_workers_and_await_their_last_reports(runner: MasterRunner) -> None:
     """MasterRunner.quit's first half (stop dispatching, tell every worker to quit), then a wait
     for each worker's last report instead of its fixed half second.
 
@@ -188,6 +135,7 @@ def _log_request(
         _unsent.append(f"{line},{_environment.runner.worker_index}\n")
     elif _log is not None:
         _log.write(_request_line(name, response_time, exception, start_time) + "\n")
+        steps.observe(name, start_time, response_time, exception is None)
 
 
 @events.report_to_master.add_listener
@@ -218,6 +166,8 @@ def _append_log_lines(client_id: str, data: dict[str, Any], **_: Any) -> None:
                 GUARD.refuse(client_id, "request-log line", problem)
             else:
                 _log.write(f"{line.rsplit(',', 1)[0]},{index}\n")
+                start, name, ms, ok = line.split(",", 4)[:4]
+                steps.observe(name, float(start), float(ms), ok == "1")
     if data.get(LAST_REPORT_KEY):
         _last_reports.add(client_id)
 
@@ -228,8 +178,7 @@ def _prepare(environment: Any, **_: Any) -> None:
     _environment = environment
     runner = environment.runner
     if isinstance(runner, MasterRunner):
-        # A master runs no users (so needs no request bodies); it ends the run for its workers.
-        runner.register_message(FIRST_INTERACTION_MESSAGE, _on_first_interaction)
+        # A master runs no users (so needs no request bodies).
         _log = _open_request_log(DISTRIBUTED_LOG_HEADER)
     elif isinstance(runner, WorkerRunner):
         _unsent = []

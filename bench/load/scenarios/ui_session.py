@@ -7,6 +7,7 @@ from locust import User, task
 
 from bench.clients.answers import same_predictions
 from bench.clients.streamlit import StreamlitProtocolError, StreamlitSession
+from bench.load.scenarios.steps import Steps  # noqa: F401 - Locust steps through the levels with it
 from bench.load.scenarios.support import payloads
 
 

@@ -18,6 +18,7 @@ from locust import User, task
 from bench.clients.answers import same_predictions
 from bench.clients.streamlit import StreamlitProtocolError, StreamlitSession
 from bench.load.scenarios.open_loop import OpenLoop, claim_schedule, end_the_run
+from bench.load.scenarios.steps import Steps  # noqa: F401 - Locust steps through the levels with it
 from bench.load.scenarios.support import payloads
 
 # Streamlit keeps a thread and the widget state of every session: a bound on what a run leaves
