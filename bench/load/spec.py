@@ -10,7 +10,7 @@ describe their load this way; nothing else starts a load generator.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -119,8 +119,9 @@ class LoadSpec:
 
 @dataclass
 class WindowResult:
-    """One step's recorded window: its requests (each completed inside it or set up before it),
-    the resource samples taken inside it, and what may make it unusable."""
+    """One step's recorded window: its requests (each ended inside it, or was sent inside it and
+    still in flight at its end: an open loop's unanswered ones count), the resource samples
+    taken inside it, and how it ended."""
 
     step: int
     users: int
@@ -164,7 +165,3 @@ def steps_setting(spec: LoadSpec, boundaries: Path) -> dict[str, Any]:
         "rule": spec.rule.as_dict(),
         "boundaries": str(boundaries),
     }
-
-
-def windows_by_users(results: Sequence[WindowResult]) -> dict[int, WindowResult]:
-    return {result.users: result for result in results}

@@ -170,7 +170,7 @@ class Level:
 
 
 def serve_levels(master: Master, payload_file: Path, cores: Sequence[int], once: bool) -> int:
-    """One Locust worker per level, for ever (or for one level: its outcome as exit code)."""
+    """One Locust worker per load run, for ever (or for one run: its outcome as exit code)."""
     level = 0
     while True:
         # Between levels the master is away for a moment: no need to say so at once.

@@ -43,7 +43,7 @@ def run_info(run: Run, machine: dict[str, Any]) -> dict[str, Any]:
                 f"distributed: 1 master, {run.locust_workers} local and "
                 f"{run.remote_workers} remote workers (remote CPU not sampled)"
                 if run.locust_workers or run.remote_workers
-                else "one process per level"
+                else "one process per load run, stepping through its levels"
             ),
             "users": "closed loop, no think time",
             "spawn": "all users within 1 s",

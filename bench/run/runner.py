@@ -83,7 +83,7 @@ def run_benchmark(
 ) -> tuple[Path, str]:
     """Run the plan; return the run folder and its status (complete, partial, interrupted).
 
-    locust_workers: 0 runs one Locust process per level; N runs Locust's distributed mode, a
+    locust_workers: 0 runs one Locust process per load run; N runs Locust's distributed mode, a
     master and N worker processes, all on the load generator's cores; remote_workers more
     workers on other hosts connect to the master at master_bind:master_port. target: the base URL of
     the one deployment given, already running elsewhere; it is verified and loaded, but not
