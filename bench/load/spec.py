@@ -73,11 +73,6 @@ class Workers:
     def distributed(self) -> bool:
         return bool(self.local or self.remote)
 
-    @property
-    def sending_processes(self) -> int:
-        """How many cores the load-sending processes can keep busy (each is one thread)."""
-        return max(1, self.local + self.remote)
-
 
 @dataclass(frozen=True)
 class LoadSpec:

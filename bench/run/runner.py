@@ -312,7 +312,8 @@ def store_windows(run: Run, p: Pass, scenario: str, rep: int, result: LoadResult
     if result.refused:
         entries = [{**e, "level": spec.out_prefix.name} for e in result.refused]
         run.info.setdefault("refused_peers", []).extend(entries)
-    processes = min(run.workers.sending_processes, len(run.loadgen_cores))
+    # The load generator's CPU is sampled here: only the local workers, on these cores, count.
+    processes = max(1, min(run.locust_workers, len(run.loadgen_cores)))
     for window in result.windows:
         metrics = level_metrics(
             window.requests,
@@ -320,7 +321,7 @@ def store_windows(run: Run, p: Pass, scenario: str, rep: int, result: LoadResult
             [] if run.target else window.server,
             window.loadgen,
             # Workers sharing fewer cores than their number cannot exceed those cores together.
-            loadgen_processes=processes if run.workers.distributed else 1,
+            loadgen_processes=processes,
         )
         metrics |= window_flags(window)
         run.add(d, p.label, scenario, window.users, rep, metrics, p.model)
