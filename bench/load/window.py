@@ -70,7 +70,7 @@ def run_load(spec: LoadSpec, target: Target, on_window: OnWindow | None = None) 
             def hand_on() -> None:
                 for record in new_boundaries(boundaries, seen):
                     if on_window is not None and record["ended"] in ("rule", "capped"):
-                        on_window(early_window(record, server.samples, loadgen.samples))
+                        on_window(window_from(record, server.samples, loadgen.samples))
 
             def between() -> None:
                 raise_if_interrupted()
@@ -173,11 +173,12 @@ def all_boundaries(path: Path) -> list[dict[str, Any]]:
     return []
 
 
-def early_window(
+def window_from(
     record: dict[str, Any], server: list[Sample], loadgen: list[Sample]
 ) -> WindowResult:
-    """A finished step as soon as its boundaries appear, for progress: its requests are read
-    only once Locust has ended (a distributed run's last lines arrive late)."""
+    """A finished step's window from its boundary record: at once for progress (no requests
+    yet: a distributed run's last lines arrive late), and again with its requests once Locust
+    has ended."""
     window = Window(record["window_start"], record["window_end"])
     return WindowResult(
         step=record["step"],
@@ -210,13 +211,13 @@ def cut_windows(
         return []
     windows = []
     for record in done:
-        window = early_window(record, server, loadgen)
-        window.requests = requests_of(requests, window.window, record)
+        window = window_from(record, server, loadgen)
+        window.requests = requests_of(requests, window.window)
         windows.append(window)
     return windows
 
 
-def requests_of(requests: list[Request], window: Window, record: dict[str, Any]) -> list[Request]:
+def requests_of(requests: list[Request], window: Window) -> list[Request]:
     """The requests that ended inside the window, or started there (open-loop late sends)."""
     return [r for r in requests if window.holds(r.end) or window.holds(r.start)]
 

@@ -47,15 +47,7 @@ from bench.run.soak_record import finish, soak_info
 from bench.store.runs import new_run_dir
 from bench.targets.manifest import Deployment, ManifestError, select
 from bench.targets.pinning import pinned_to
-from bench.targets.servers import (
-    DeploymentError,
-    RunningDeployment,
-    split_cores,
-    start,
-    stop,
-    wait_healthy,
-    wait_until_idle,
-)
+from bench.targets.servers import DeploymentError, RunningDeployment, serving, split_cores
 from shared_model.model import LoadedModel, load_model
 
 
@@ -103,19 +95,13 @@ def soak_deployment(soak: Soak, model: LoadedModel) -> int:
     (soak.folder / "raw").mkdir()
     write_payload_file(model, soak.payload_file)
     status, reason = "failed", ""
-    running: RunningDeployment | None = None
+    server = {"port": soak.port, "cores": soak.server_cores, "log_path": soak.folder / "server.log"}
     try:
         say(f"starting {soak.deployment.display_name} ({soak.config}) on port {soak.port} ...")
-        running = start(
-            soak.deployment,
-            soak.config,
-            port=soak.port,
-            cores=soak.server_cores,
-            log_path=soak.folder / "server.log",
-        )
-        wait_healthy(running)
-        wait_until_idle(running)
-        with TreeSampler(running.tree, interval_s=SAMPLE_INTERVAL_S) as sampler:
+        with (
+            serving(soak.deployment, soak.config, **server) as running,
+            TreeSampler(running.tree, interval_s=SAMPLE_INTERVAL_S) as sampler,
+        ):
             soak.samples = sampler.samples
             load_windows(soak, running, sampler)
         status = "complete"
@@ -128,9 +114,7 @@ def soak_deployment(soak: Soak, model: LoadedModel) -> int:
     except Exception as exc:
         reason = f"{type(exc).__name__}: {exc}"
         raise
-    finally:
-        if running is not None:
-            stop(running)
+    finally:  # the server is stopped by now, whatever happened
         finish(soak, status, reason)
     return 0 if status == "complete" else EXIT_FAILED
 
