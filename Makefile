@@ -14,6 +14,8 @@ export UV_LINK_MODE := copy
 # would count in every cold start; run.json records machine.bytecode_precompiled).
 export UV_COMPILE_BYTECODE := 1
 PROFILE ?= $(if $(QUICK),quick,full)
+# More options of `python -m bench run`, e.g. BENCH_ARGS="--server-cores 0-7 --loadgen-cores 8-15".
+BENCH_ARGS ?=
 BROWSER := /usr/bin/chromium
 WRK := /usr/bin/wrk
 APT_INSTALL = if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
@@ -62,7 +64,7 @@ verify: setup
 # even from a partial run (it says so), not after Ctrl-C; the exit code is the run's. The run prints where its
 # minutes went; the last line says how long the whole of it took, report included.
 bench: setup wrk
-	@SECONDS=0; $(PY) -m bench run --profile $(PROFILE); status=$$?; \
+	@SECONDS=0; $(PY) -m bench run --profile $(PROFILE) $(BENCH_ARGS); status=$$?; \
 	if [ $$status -ne 130 ] && [ -e bench/results/latest/run.json ]; then \
 	  report_start=$$SECONDS; $(PY) -m reports || status=1; \
 	  echo "report: $$((SECONDS - report_start)) s"; fi; \

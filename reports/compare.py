@@ -48,7 +48,8 @@ class Pairing:
 
 @dataclass(frozen=True)
 class Point:
-    """The ratio a / b at one load level, with the level's flags."""
+    """The ratio a / b at one load level, repetition i of a over repetition i of b (the runner
+    interleaves them), with the level's flags."""
 
     pairing: Pairing
     users: int
@@ -95,13 +96,13 @@ def points(levels: pd.DataFrame, pairing: Pairing) -> list[Point]:
         Point(
             pairing,
             u,
-            stats.ratio_ci(
-                stats.values_of(levels, *side_a, u, "throughput"),
-                stats.values_of(levels, *side_b, u, "throughput"),
+            stats.paired_ratio_ci(
+                stats.values_by_repetition(levels, *side_a, u, "throughput"),
+                stats.values_by_repetition(levels, *side_b, u, "throughput"),
             ),
-            stats.ratio_ci(
-                stats.values_of(levels, *side_a, u, "latency_p50"),
-                stats.values_of(levels, *side_b, u, "latency_p50"),
+            stats.paired_ratio_ci(
+                stats.values_by_repetition(levels, *side_a, u, "latency_p50"),
+                stats.values_by_repetition(levels, *side_b, u, "latency_p50"),
             ),
             (*side_a, u) in bound or (*side_b, u) in bound,
         )

@@ -1,15 +1,15 @@
 """The report's figures: pure functions from the stored run to inline PNG images.
 
-Each point is the median over repetitions; error bars are its 95 % bootstrap interval when
-there are at least 3 repetitions (reports/stats.py). Points where the load generator was
-saturated are circled in red, not dropped.
+Each point is the median over repetitions, its error bars the bracket of reports/intervals.py
+(the caption names it and its real coverage). Points where the load generator was saturated are
+circled in red, not dropped.
 """
 
 from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -232,8 +232,8 @@ def scenario_figure(stored: StoredRun, scenario: str) -> Figure | None:
         title=f"{scenario}: {title}",
         caption=(
             f"{title}: throughput and latency percentiles against concurrent users, one line per "
-            "deployment and server configuration. Points: median over repetitions; bars: 95 % "
-            "bootstrap interval (n ≥ 3)."
+            "deployment and server configuration. Points: median over repetitions; bars: "
+            f"{_bars(stats.summarise(levels, 'throughput')['n'])}."
         ),
         alt=f"Four line charts for scenario {scenario}: throughput, p50, p90 and p99 latency "
         "against concurrent users, one line per deployment and configuration.",
@@ -320,6 +320,11 @@ def resources_figure(stored: StoredRun) -> Figure | None:
     )
 
 
+def _bars(counts: Iterable[int]) -> str:
+    """What the bars are at these repetition counts, with their real coverage."""
+    return stats.median_brackets(counts) or f"none (fewer than {stats.MIN_N_FOR_CI} repetitions)"
+
+
 def cold_start_figure(stored: StoredRun) -> Figure | None:
     cold = stored.cold_starts
     if cold.empty:
@@ -346,8 +351,8 @@ def cold_start_figure(stored: StoredRun) -> Figure | None:
     return Figure(
         id="fig-cold-start",
         title="Cold start",
-        caption="Each dot is one start of the deployment; the bar is the median, the thin line "
-        "its 95 % bootstrap interval (n ≥ 3).",
+        caption="Each dot is one start of the deployment; the bar is the median; "
+        f"the thin line: {_bars(g[2].size for g in groups)}.",
         alt="Dot plot of cold start times in seconds per deployment.",
         png_base64=_png(fig),
     )

@@ -19,6 +19,7 @@ from reports.tables import (
     _est,
     _medians,
     _num,
+    _ratio_est,
     _users_cell,
     label,
     ordered,
@@ -142,8 +143,10 @@ def ratio_table(stored: StoredRun, same_within: float, slightly_up_to: float) ->
     ]
     notes = [
         "A ratio above 1 in throughput means A served more interactions per second; above 1 in "
-        "latency means A was slower. Brackets: 95 % bootstrap interval of the ratio of medians "
-        "(none with fewer than 3 repetitions).",
+        "latency means A was slower. Each ratio pairs every repetition of A with the same "
+        "repetition of B (the runner interleaves them), over the repetitions both have, and is "
+        f"the geometric mean of those ratios; brackets: its {stats.RATIO_METHOD} (none with "
+        f"fewer than {stats.MIN_N_FOR_CI} paired repetitions).",
         f"Reading: same within ±{same_within:.0%}, slightly better or worse up to "
         f"{slightly_up_to:.0%}, clearly beyond; not distinguishable when the interval spans "
         "bands and holds 1 (no difference cannot be ruled out); undecided when it spans a band "
@@ -163,8 +166,8 @@ def _ratio_row(
         Cell(f"{label(run, pairing.a)} ÷ {label(run, pairing.b)}"),
         Cell(pairing.label, css="flag-soft" if pairing.interaction else "muted"),
         _users_cell(point.users, point.loadgen_bound),
-        Cell(text.ratio(point.throughput), note=f"n = {point.throughput.n}", css="num"),
-        Cell(text.ratio(point.latency_p50), css="num"),
+        _ratio_est(point.throughput),
+        _ratio_est(point.latency_p50),
         Cell(reading, css="muted" if point.loadgen_bound else ""),
     ]
 

@@ -1,7 +1,7 @@
 """The order of the paper's frameworks by throughput on each stack, and whether it holds
 across the stacks: at every level every stack measured, each framework at its default
 configuration, the two neighbours of the order told apart only where the interval of their
-throughput ratio (reports/stats.py) lies away from 1."""
+throughput ratio, paired by repetition (reports/intervals.py), lies away from 1."""
 
 from __future__ import annotations
 
@@ -103,30 +103,30 @@ def _users(levels: pd.DataFrame, deployment: str, scenario: str) -> list[int]:
     return [int(u) for u in rows["users"].unique()]
 
 
-def _samples(levels: pd.DataFrame, deployment: str, scenario: str, users: int) -> list[float]:
-    return stats.values_of(levels, deployment, "default", scenario, users, THROUGHPUT)
+def _samples(levels: pd.DataFrame, deployment: str, scenario: str, users: int) -> dict[int, float]:
+    return stats.values_by_repetition(levels, deployment, "default", scenario, users, THROUGHPUT)
 
 
 def _ordering(
     views: Mapping[str, StoredRun],
     comparison: str,
     users: int,
-    samples: Mapping[str, Mapping[str, list[float]]],
+    samples: Mapping[str, Mapping[str, Mapping[int, float]]],
     bound: bool,
 ) -> Ordering:
     by_stack, names_by_stack, tied = {}, {}, set()
     intervals = True
     for stack, by_framework in samples.items():
-        medians = {f: stats.median_ci(v).value for f, v in by_framework.items()}
+        medians = {f: stats.median_ci(list(v.values())).value for f, v in by_framework.items()}
         names = tuple(sorted(medians, key=lambda f: -medians[f]))
         ratios = {
-            (a, b): stats.ratio_ci(by_framework[a], by_framework[b])
+            (a, b): stats.paired_ratio_ci(by_framework[a], by_framework[b])
             for i, a in enumerate(names)
             for b in names[i + 1 :]
         }
         parts = [_display(views, stack, names[0])]
         for a, b in itertools.pairwise(names):
-            intervals &= ratios[(a, b)].has_interval
+            intervals &= ratios[(a, b)].is_interval
             sign = NOT_DISTINGUISHABLE if _holds_one(ratios[(a, b)]) else ">"
             parts += [sign, _display(views, stack, b)]
         # Any pair whose interval holds 1 on a stack may come in either order there.
@@ -138,7 +138,7 @@ def _ordering(
 
 
 def _holds_one(ratio: stats.Estimate) -> bool:
-    return ratio.has_interval and ratio.low <= 1 <= ratio.high
+    return ratio.is_interval and ratio.low <= 1 <= ratio.high
 
 
 def _display(views: Mapping[str, StoredRun], stack: str, framework: str) -> str:
@@ -195,7 +195,9 @@ def ordering_table(measured: Measured, found: list[Ordering]) -> Table:
     ]
     notes = (
         "Each framework at its default configuration, fastest first by median throughput. "
-        f"“>”: the interval of the two neighbours' throughput ratio lies above 1; "
+        "“>”: the interval of the two neighbours' throughput ratio lies above 1 ("
+        f"{stats.RATIO_METHOD}, each repetition of one framework over the same repetition of "
+        "the other); "
         f"“{NOT_DISTINGUISHABLE}”: it holds 1 (not distinguishable). With fewer than "
         f"{stats.MIN_N_FOR_CI} "
         "repetitions there is no interval and the order is that of the medians alone.",

@@ -3,9 +3,9 @@ every stack measured, and each framework's overhead over the bare WSGI app serve
 stack (the order of the paper's frameworks on each stack is reports/stack_order.py's).
 
 Every figure comes from the stacks' views (reports/stacks.py) through reports/stats.py: medians
-over repetitions, and from 3 repetitions a bootstrap interval; a ratio is a ratio of medians
-with its own interval, and a difference of medians has none (stats.py computes none), which
-its column says.
+over repetitions with their order-statistic interval or range; a ratio pairs the repetitions of
+the two stacks (the runner interleaves them) with a t-interval on the log ratios, and a
+difference of medians has none (stats.py computes none), which its column says.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from reports.tables import (
     Cell,
     Table,
     _est,
+    _ratio_est,
     _users_cell,
     label,
     ordered,
@@ -32,13 +33,19 @@ from reports.tables import (
 
 THROUGHPUT, LATENCY = "throughput", "latency_p50"
 NO_INTERVAL = f"none with fewer than {stats.MIN_N_FOR_CI} repetitions"
-INTERVAL_NOTE = (
-    f"Brackets: 95 % percentile-bootstrap interval of the median over repetitions ({NO_INTERVAL}"
-    f"; with {stats.MIN_N_FOR_CI} it spans the lowest to the highest repetition). A ratio "
-    "between the stacks is the ratio of the two medians, its interval resampling both sides "
-    "independently. The runner interleaves the stacks' deployments in every repetition, on the "
-    "same machine and with the same load generator (bench/plan.toml)."
+RATIO_NOTE = (
+    "A ratio between the stacks pairs each repetition of one with the same repetition of the "
+    "other (the runner interleaves the stacks' deployments in every repetition, on the same "
+    "machine and with the same load generator, bench/plan.toml), over the repetitions both "
+    f"have: the geometric mean of those ratios, in brackets its {stats.RATIO_METHOD} "
+    f"({NO_INTERVAL})."
 )
+
+
+def interval_note(counts: list[int]) -> str:
+    """The brackets of the table, for the repetition counts it shows."""
+    medians = stats.median_brackets(counts) or NO_INTERVAL
+    return f"Brackets around a median: {medians}. {RATIO_NOTE}"
 
 
 @dataclass(frozen=True)
@@ -61,7 +68,10 @@ class Measured:
         self.flags = {s: stats.any_flag(f) for s, f in self.frames.items()}
 
     def values(self, stack: str, level: Level, metric: str) -> list[float]:
-        return stats.values_of(
+        return list(self.by_repetition(stack, level, metric).values())
+
+    def by_repetition(self, stack: str, level: Level, metric: str) -> dict[int, float]:
+        return stats.values_by_repetition(
             self.frames[stack], level.deployment, level.config, level.scenario, level.users, metric
         )
 
@@ -101,7 +111,7 @@ def side_by_side_table(measured: Measured, same_within: float, slightly_up_to: f
     today = measured.views.get(TODAY)
     if today is None or not older:
         return Table([], [])
-    rows = []
+    rows, counts = [], []
     for level in measured.shared_levels:
         bound = any(measured.bound(s, level) for s in stacks)
         cells = [
@@ -111,10 +121,12 @@ def side_by_side_table(measured: Measured, same_within: float, slightly_up_to: f
             _users_cell(level.users, bound),
         ]
         for metric in (THROUGHPUT, LATENCY):
-            values = {s: measured.values(s, level, metric) for s in stacks}
-            cells += [_est(stats.median_ci(values[s])) for s in stacks]
-            ratios = {s: stats.ratio_ci(values[s], values[TODAY]) for s in older}
-            cells += [Cell(text.ratio(r), note=f"n = {r.n}", css="num") for r in ratios.values()]
+            values = {s: measured.by_repetition(s, level, metric) for s in stacks}
+            medians = [stats.median_ci(list(values[s].values())) for s in stacks]
+            counts += [m.n for m in medians]
+            cells += [_est(m) for m in medians]
+            ratios = {s: stats.paired_ratio_ci(values[s], values[TODAY]) for s in older}
+            cells += [_ratio_est(r) for r in ratios.values()]
             if metric == THROUGHPUT:
                 for ratio in ratios.values():
                     reading = read_estimate(ratio, same_within, slightly_up_to) or "undecided"
@@ -128,7 +140,7 @@ def side_by_side_table(measured: Measured, same_within: float, slightly_up_to: f
         if metric == THROUGHPUT:
             columns += [f"Reading: {s} against {TODAY}" for s in older]
     notes = [
-        INTERVAL_NOTE,
+        interval_note(counts),
         "A throughput ratio above 1 means the older stack served more per second; a latency "
         "ratio above 1 means it was slower. " + _reading_note(same_within, slightly_up_to),
     ]
@@ -192,10 +204,11 @@ def overhead_table(measured: Measured) -> Table:
             cells.append(_ms(added[s]))
         cells += [_ms(added[s] - added[TODAY], signed=True) for s in older]
         for s in stacks:
-            ratio = stats.ratio_ci(
-                measured.values(s, level, THROUGHPUT), measured.values(s, on[s], THROUGHPUT)
+            ratio = stats.paired_ratio_ci(
+                measured.by_repetition(s, level, THROUGHPUT),
+                measured.by_repetition(s, on[s], THROUGHPUT),
             )
-            cells.append(Cell(text.ratio(ratio), note=f"n = {ratio.n}", css="num"))
+            cells.append(_ratio_est(ratio))
         rows.append(cells)
     columns = [
         "Framework",
@@ -216,8 +229,9 @@ def overhead_table(measured: Measured) -> Table:
         "Each stack's framework against the bare WSGI app served from the same stack, under the "
         f"same {server} settings, at the default configuration: what the framework adds. Added "
         "latency and its change are differences of medians over repetitions, without an "
-        "interval; the throughput ratios carry the bootstrap interval of a ratio of medians "
-        f"({NO_INTERVAL}).",
+        "interval; a throughput ratio pairs each repetition of the framework with the same "
+        "repetition of the bare app: the geometric mean of those ratios, in brackets its "
+        f"{stats.RATIO_METHOD} ({NO_INTERVAL}).",
         *(
             [
                 f"Not compared: {', '.join(elsewhere)}. The bare WSGI app under {server} is no "

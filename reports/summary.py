@@ -74,9 +74,9 @@ def _fastest_line(
         return head + " (the only one of the paper's frameworks with this scenario)."
     comparisons = []
     for name, (config, estimate) in others:
-        ratio = stats.ratio_ci(
-            stats.values_of(rows, top, top_config, scenario, users, "throughput"),
-            stats.values_of(rows, name, config, scenario, users, "throughput"),
+        ratio = stats.paired_ratio_ci(
+            stats.values_by_repetition(rows, top, top_config, scenario, users, "throughput"),
+            stats.values_by_repetition(rows, name, config, scenario, users, "throughput"),
         )
         comparisons.append(
             f"{text.ratio(ratio)} {label(stored.info, name)} ({config}, "
@@ -147,9 +147,10 @@ def precision_line(stored: StoredRun) -> str:
     """How much to trust the figures: repetitions per level, and what that allows."""
     reps = (stored.info.get("plan") or {}).get("repetitions")
     base = (
-        f"Figures are medians over repetitions; ratios such as “1.15{text.TIMES}” divide the first "
-        "framework's figure by the second's at the same scenario, server configuration and "
-        "number of users."
+        f"Figures are medians over repetitions; ratios such as “1.15{text.TIMES}” pair each "
+        "repetition of the first framework with the same repetition of the second, at the same "
+        "scenario, server configuration and number of users, and give the geometric mean of "
+        "those per-repetition ratios."
     )
     if isinstance(reps, int) and reps < stats.MIN_N_FOR_CI:
         return (
@@ -157,4 +158,9 @@ def precision_line(stored: StoredRun) -> str:
             f"be computed (that needs {stats.MIN_N_FOR_CI}), so every figure is a single "
             "measurement and small differences may be noise."
         )
-    return f"{base} Brackets give 95 % bootstrap intervals."
+    counts = stats.summarise(stored.load_levels, "throughput")["n"].tolist()
+    medians = stats.median_brackets(counts) or "none"
+    return (
+        f"{base} Brackets around a median: {medians}. Around a ratio: "
+        f"{stats.ratio_brackets(counts)}."
+    )

@@ -77,16 +77,21 @@ def _num(value: float, digits: int | None = None) -> Cell:
 def _est(estimate: stats.Estimate, digits: int | None = None) -> Cell:
     note = f"median of {text.plural(estimate.n, 'repetition')}"
     if estimate.has_interval:
-        note += "; 95 % bootstrap interval in brackets"
+        note += f"; in brackets: {estimate.label}"
     return Cell(text.estimate(estimate, digits), note=note, css="num")
+
+
+def _ratio_est(ratio: stats.Estimate) -> Cell:
+    """A paired ratio as a cell, its note saying how many repetitions it pairs and how."""
+    paired = text.plural(ratio.n, "paired repetition")
+    note = f"{paired}; in brackets: {ratio.label}" if ratio.has_interval else paired
+    return Cell(text.ratio(ratio), note=note, css="num")
 
 
 def _medians(levels: pd.DataFrame, metric: str) -> dict[tuple, stats.Estimate]:
     table = stats.summarise(levels, metric)
     return {
-        (r.deployment, r.config, r.scenario, int(r.users)): stats.Estimate(
-            r.median, r.low, r.high, int(r.n)
-        )
+        (r.deployment, r.config, r.scenario, int(r.users)): stats.estimate_of(r)
         for r in table.itertuples(index=False)
     }
 

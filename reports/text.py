@@ -33,15 +33,15 @@ def plural(n: int, noun: str) -> str:
 
 
 def interval(estimate: Estimate, digits: int | None = None) -> str:
-    """The bracketed interval after a figure, or "" when there is none."""
+    """The bracket after a figure (interval or range), or "" when there is none."""
     if not estimate.has_interval:
         return ""
     return f" [{number(estimate.low, digits)}{DASH}{number(estimate.high, digits)}]"
 
 
 def estimate(value: Estimate, digits: int | None = None) -> str:
-    """The median, then its 95 % interval in brackets when there is one, both to the same
-    precision."""
+    """The median, then its bracket when there is one (an interval or a range: Estimate.label
+    says which, with its real coverage), both to the same precision."""
     if math.isnan(value.value):
         return "n/a"
     if digits is None and not float(value.value).is_integer():

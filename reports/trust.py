@@ -87,8 +87,9 @@ def headroom_table(stored: StoredRun) -> Table:
         "pinned benchmark should.",
         "Locust CPU: the highest mean CPU of the load generator over a level's windows "
         "(100 % = one core).",
-        f"Share of ceiling: throughput ÷ the null target's throughput with as many users (the "
-        f"most this load generator drove on this machine); flagged above "
+        "Share of ceiling: median throughput ÷ the median of the null target's throughput with "
+        "as many users (the most this load generator drove on this machine), the quotient of the "
+        "two figures shown, without an interval; flagged above "
         f"{CEILING_SHARE_FLAG:.0%}, where the load generator, not the server, may set the pace. "
         "The ceiling is that of the one-row API client; the form client also parses HTML and "
         "the Streamlit client speaks a websocket, so for those scenarios Locust's CPU is the "
@@ -117,11 +118,7 @@ def _headroom_row(
     deployment, config, scenario, users = key
     throughput = values.get("throughput", [])
     cov = coefficient_of_variation(throughput)
-    share = (
-        stats.ratio_ci(throughput, [ceiling.value])
-        if ceiling is not None and not math.isnan(ceiling.value)
-        else stats.NAN_ESTIMATE
-    )
+    share = _share(stats.median_ci(throughput).value, ceiling)
     is_ceiling = deployment in calibration_names(run)
     loadgen = max(values.get("loadgen_cpu", [math.nan]), default=math.nan)
     return [
@@ -136,11 +133,19 @@ def _headroom_row(
         Cell("the ceiling", css="muted")
         if is_ceiling
         else _flagged(
-            f"{share.value:.0%}" if not math.isnan(share.value) else "n/a",
-            share.value > CEILING_SHARE_FLAG,
+            f"{share:.0%}" if not math.isnan(share) else "n/a",
+            share > CEILING_SHARE_FLAG,
             "near the load generator's ceiling",
         ),
     ]
+
+
+def _share(throughput: float, ceiling: stats.Estimate | None) -> float:
+    """The median throughput over the median ceiling: the two figures beside it, a plain
+    ratio without an interval (a warning flag, not a comparison a claim rests on)."""
+    if ceiling is None or math.isnan(ceiling.value) or ceiling.value == 0:
+        return math.nan
+    return throughput / ceiling.value
 
 
 def _flagged(shown: str, flag: bool, why: str) -> Cell:

@@ -25,7 +25,7 @@ from bench.load.locust import LocustRun
 from bench.load.scenarios import INTERACTIONS, PAYLOADS_ENV, REQUEST_LOG_ENV
 from bench.load.spec import LoadSpec, WindowRule, Workers
 from bench.measure.metrics import Window
-from bench.targets.servers import split_cores
+from bench.targets.cores import split_cores
 
 POLL_S = 0.05
 

@@ -27,8 +27,8 @@ from bench.run import crosscheck
 from bench.run.crosscheck import load_run
 from bench.run.wrk_check import Settings, write_results
 from bench.store.files import atomic_write_text
+from bench.targets.cores import split_cores
 from bench.targets.manifest import discover, select
-from bench.targets.servers import split_cores
 from shared_model.model import load_model
 from tests.live import free_port
 

@@ -22,7 +22,7 @@ from bench.load.window import run_load
 from bench.measure.metrics import level_metrics, read_request_logs
 from bench.run.runner import window_flags
 from bench.store.table import LEVEL_METRICS
-from bench.targets.servers import split_cores
+from bench.targets.cores import split_cores
 from tests.live import free_port, still_alive
 from tests.load_runs import (
     boundaries_of,

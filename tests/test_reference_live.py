@@ -6,8 +6,8 @@ import requests
 from bench.checks.bad_inputs import FOREIGN_HOST_REQUESTS
 from bench.checks.verify import HOSTILE, verify
 from bench.clients.payloads import canonical_instances
+from bench.targets.cores import available_cores
 from bench.targets.manifest import discover
-from bench.targets.servers import available_cores
 from tests.live import ServerPool
 
 pytestmark = pytest.mark.live

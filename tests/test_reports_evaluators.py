@@ -480,7 +480,9 @@ def test_streamlit_is_compared_by_interaction_at_defaults():
     result = check("performance", {"streamlit": {"vs": "django", "reading": "same"}}, table=table)
     assert result.verdict == CONTRADICTED
     assert "one form submission against one Streamlit rerun" in result.findings["streamlit"].text
-    assert result.numbers["Streamlit ÷ Django throughput, lowest"] == pytest.approx(13 / 260)
+    # Repetition i against repetition i: the geometric mean of the per-repetition ratios.
+    paired = (13 / 260 * 13.2 / 262 * 12.9 / 259) ** (1 / 3)
+    assert result.numbers["Streamlit ÷ Django throughput, lowest"] == pytest.approx(paired)
 
 
 @pytest.mark.parametrize(
@@ -497,20 +499,33 @@ def test_reading_of_a_ratio(ratio, reading):
     assert ev.reading_of(ratio, 0.05, 0.30) == reading
 
 
+def _interval(value: float, low: float, high: float, n: int = 3):
+    from reports import intervals
+
+    return intervals.Estimate(value, low, high, n, intervals.PAIRED_T, intervals.CONFIDENCE)
+
+
 def test_an_interval_across_a_band_edge_is_undecided():
     from reports.stats import Estimate
 
-    assert ev.read_estimate(Estimate(1.06, 1.01, 1.10, 3), 0.05, 0.30) == ""
-    assert ev.read_estimate(Estimate(1.15, 1.10, 1.20, 3), 0.05, 0.30) == "slightly better"
+    assert ev.read_estimate(_interval(1.06, 1.01, 1.10), 0.05, 0.30) == ""
+    assert ev.read_estimate(_interval(1.15, 1.10, 1.20), 0.05, 0.30) == "slightly better"
     # Without an interval one window cannot tell "slightly" from "same": undecided.
     assert ev.read_estimate(Estimate(1.15, float("nan"), float("nan"), 2), 0.05, 0.30) == ""
 
 
-def test_an_interval_holding_no_difference_across_bands_is_not_distinguishable():
-    from reports.stats import Estimate
+def test_a_range_or_bounds_of_unknown_coverage_decide_nothing():
+    from reports import intervals
 
-    assert ev.read_estimate(Estimate(1.04, 0.97, 1.12, 3), 0.05, 0.30) == ev.INDISTINGUISHABLE
-    assert ev.read_estimate(Estimate(1.01, 0.98, 1.03, 3), 0.05, 0.30) == "same"
+    # The range of 3 repetitions holds the true value 75 % of the time: not an interval.
+    short = intervals.Estimate(1.15, 1.10, 1.20, 3, intervals.RANGE, intervals.range_coverage(3))
+    assert ev.read_estimate(short, 0.05, 0.30) == ""
+    assert ev.read_estimate(intervals.Estimate(1.15, 1.10, 1.20, 3), 0.05, 0.30) == ""
+
+
+def test_an_interval_holding_no_difference_across_bands_is_not_distinguishable():
+    assert ev.read_estimate(_interval(1.04, 0.97, 1.12), 0.05, 0.30) == ev.INDISTINGUISHABLE
+    assert ev.read_estimate(_interval(1.01, 0.98, 1.03), 0.05, 0.30) == "same"
 
 
 # --- probes ----------------------------------------------------------------------------------

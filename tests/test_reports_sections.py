@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reports import build, hardening, inputs, scale, trust
+from reports import build, hardening, inputs, scale, scaling, trust
 
 FIXTURE = Path(__file__).parent / "fixtures" / "run-quick-all"
 API_DEPLOYMENTS = {"Flask", "Django", "FastAPI (reference)", "bare WSGI (reference)"}
@@ -79,11 +79,11 @@ def test_floor_and_overhead_for_the_light_and_the_heavy_model(stored):
 
 
 def test_worker_scaling_has_one_row_per_worker_count(stored):
-    table = scale.scaling_table(stored)
+    table = scaling.scaling_table(stored)
     flask = [w for d, w in zip(column(table, "Deployment"), column(table, "Workers"), strict=True)
              if d == "Flask"]  # fmt: skip
     assert flask == ["1", "2"]
-    assert scale.scaling_figure(stored) is not None
+    assert scaling.scaling_figure(stored) is not None
 
 
 def test_the_hostile_input_suite_found_no_server_error(stored):
@@ -97,7 +97,9 @@ def test_the_hostile_input_suite_found_no_server_error(stored):
 
 def test_the_whole_report_builds_with_every_section(tmp_path):
     page = build.build(FIXTURE, tmp_path).read_text()
-    for anchor in ("validity", "slo", "trust", "crosscheck", "scale", "hostile", "security"):
+    anchors = ("validity", "slo", "trust", "crosscheck", "scale", "scaling-efficiency", "hostile",
+               "security")  # fmt: skip
+    for anchor in anchors:
         assert f'id="{anchor}"' in page, anchor
     assert "INVALID" in page
 

@@ -222,17 +222,17 @@ def test_the_side_by_side_table_quotes_each_stacks_medians_and_their_ratio(store
     assert names == {"Flask", "Django", "Streamlit", "bare WSGI (reference)"}
     assert {int(u.split()[0]) for u in column(table, "Users")} == {1, 16}
     levels = stored.load_levels
-    old = stats.values_of(levels, "flask-2022", "default", "api_single", 1, "throughput")
-    new = stats.values_of(levels, "flask", "default", "api_single", 1, "throughput")
+    old = stats.values_by_repetition(levels, "flask-2022", "default", "api_single", 1, "throughput")
+    new = stats.values_by_repetition(levels, "flask", "default", "api_single", 1, "throughput")
     at = next(
         i
         for i, r in enumerate(table.rows)
         if r[0].text == "Flask" and r[1].text == "api_single" and r[3].text == "1"
     )
     cells = dict(zip(table.columns, (c.text for c in table.rows[at]), strict=True))
-    assert cells["Throughput, 2022 (/s)"] == text.estimate(stats.median_ci(old))
-    assert cells["Throughput, today (/s)"] == text.estimate(stats.median_ci(new))
-    assert cells["Throughput: 2022 ÷ today"] == text.ratio(stats.ratio_ci(old, new))
+    assert cells["Throughput, 2022 (/s)"] == text.estimate(stats.median_ci(list(old.values())))
+    assert cells["Throughput, today (/s)"] == text.estimate(stats.median_ci(list(new.values())))
+    assert cells["Throughput: 2022 ÷ today"] == text.ratio(stats.paired_ratio_ci(old, new))
     assert "[" in cells["Throughput: 2022 ÷ today"]  # 3 repetitions: an interval
     # The saturated window of flask-2022 at 16 users is flagged.
     assert any(u.endswith(tables.SATURATED) for u in column(table, "Users"))

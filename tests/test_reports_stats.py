@@ -1,4 +1,4 @@
-"""The report's statistics: medians, bootstrap intervals, ratios, per-level summaries."""
+"""The report's statistics: medians, their intervals, paired ratios, per-level summaries."""
 
 import math
 
@@ -9,12 +9,12 @@ from bench.store.table import COLUMNS
 from reports import stats, text
 
 
-def test_the_median_gets_an_interval_from_three_repetitions():
+def test_the_median_gets_its_range_from_three_repetitions():
     estimate = stats.median_ci([100.0, 104.0, 98.0])
     assert estimate.value == 100.0
     assert estimate.n == 3
-    assert estimate.low <= estimate.value <= estimate.high
-    assert estimate.low >= 98.0 and estimate.high <= 104.0
+    assert (estimate.low, estimate.high) == (98.0, 104.0)
+    assert estimate.has_interval and not estimate.is_interval
 
 
 def test_fewer_than_three_repetitions_give_no_interval():
@@ -25,7 +25,8 @@ def test_fewer_than_three_repetitions_give_no_interval():
 
 
 def test_identical_repetitions_give_a_point_interval():
-    assert stats.median_ci([5.0, 5.0, 5.0]) == stats.Estimate(5.0, 5.0, 5.0, 3)
+    estimate = stats.median_ci([5.0, 5.0, 5.0])
+    assert (estimate.value, estimate.low, estimate.high, estimate.n) == (5.0, 5.0, 5.0, 3)
 
 
 def test_no_values_give_nan_not_zero():
@@ -38,16 +39,17 @@ def test_intervals_are_reproducible():
     assert stats.median_ci(values) == stats.median_ci(values)
 
 
-def test_the_ratio_of_medians_has_an_interval_around_it():
-    ratio = stats.ratio_ci([115.0, 116.0, 114.0], [100.0, 101.0, 99.0])
-    assert ratio.value == pytest.approx(1.15)
-    assert ratio.low < 1.15 < ratio.high
+def test_the_paired_ratio_has_an_interval_around_it():
+    ratio = stats.paired_ratio_ci({1: 115.0, 2: 116.0, 3: 114.0}, {1: 100.0, 2: 101.0, 3: 99.0})
+    assert ratio.value == pytest.approx(1.15, rel=1e-3)
+    assert ratio.low < ratio.value < ratio.high
     assert ratio.low > 1.10 and ratio.high < 1.20
+    assert ratio.is_interval
 
 
 def test_a_ratio_over_nothing_is_nan():
-    assert math.isnan(stats.ratio_ci([1.0], []).value)
-    assert math.isnan(stats.ratio_ci([1.0], [0.0]).value)
+    assert math.isnan(stats.paired_ratio_ci({1: 1.0}, {}).value)
+    assert math.isnan(stats.paired_ratio_ci({1: 1.0}, {1: 0.0}).value)
 
 
 def test_summarise_gives_one_row_per_level():

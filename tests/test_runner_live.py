@@ -19,8 +19,8 @@ from bench.measure.floor import measure_floor
 from bench.run.plan import ModelVariants, Scaling, SloSearch
 from bench.run.runner import run_benchmark
 from bench.store.table import FLOOR, LEVEL_METRICS, OPEN_LOOP, SLO, read_rows
+from bench.targets.cores import available_cores
 from bench.targets.manifest import discover, select
-from bench.targets.servers import available_cores
 from tests.live import STARTUP_TIMEOUT_S, free_port
 from tests.plans import TINY
 

@@ -24,8 +24,9 @@ from bench.run.soak import check_choices
 from bench.run.soak_arguments import add_arguments
 from bench.run.soak_model import RSS_COLUMNS, SOAK_KEYS, window_lengths
 from bench.run.soak_record import json_safe
+from bench.targets.cores import available_cores
 from bench.targets.manifest import ManifestError, discover, select
-from bench.targets.servers import available_cores, port_in_use
+from bench.targets.servers import port_in_use
 from tests.live import alive, free_port, own_lock_env, still_alive
 
 MIB = 2**20

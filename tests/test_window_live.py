@@ -23,8 +23,9 @@ from bench.load.scenarios import INTERACTIONS
 from bench.load.spec import LoadResult, LoadSpec, WindowResult, WindowRule, Workers
 from bench.load.window import run_load
 from bench.measure.metrics import read_request_logs
+from bench.targets.cores import split_cores
 from bench.targets.manifest import discover
-from bench.targets.servers import ExternalDeployment, split_cores, start, stop, wait_healthy
+from bench.targets.servers import ExternalDeployment, start, stop, wait_healthy
 from tests.live import still_alive
 from tests.load_runs import (
     Recorded,

@@ -6,7 +6,8 @@ import socket
 import pytest
 
 from bench.load.locust import free_port
-from bench.load.worker import core_list, unreachable
+from bench.load.worker import unreachable
+from bench.targets.cores import core_list
 
 
 @pytest.mark.parametrize(

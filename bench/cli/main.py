@@ -25,7 +25,9 @@ from bench.run.plan import PLAN_PATH, PlanError, load_plan
 from bench.run.runner import run_benchmark
 from bench.store.runs import RunIdError
 from bench.targets import bind as binding
+from bench.targets import cores
 from bench.targets.manifest import Deployment, ManifestError, discover, select
+from bench.targets.scripts import check_runnable
 from bench.targets.servers import DeploymentError, serving, start, stop, wait_healthy
 from bench.targets.stacks import StackError
 from shared_model.model import ModelIntegrityError, load_model
@@ -65,10 +67,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     bench.add_argument(
         "--locust-workers",
-        type=int,
-        default=0,
+        type=cores.workers_option,
+        default=cores.AUTO,
         metavar="N",
-        help="Locust's distributed mode: a master and N worker processes (default: one process)",
+        help="0: one Locust process; N: Locust's distributed mode, a master and N worker "
+        f"processes; {cores.AUTO_RULE} (the default)",
     )
     bench.add_argument(
         "--remote-workers",
@@ -111,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         help="expect wrong predictions (a self-test: every interaction must then fail)",
     )
     binding.add_arguments(bench, for_run=True)
+    cores.add_arguments(bench)
 
     crosscheck.add_arguments(
         commands.add_parser(
@@ -135,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run" and (problem := binding.run_bind_problem(args)):
             parser.error(problem)
         if args.command != "worker":  # every other command starts servers
+            check_runnable(started_by(args, deployments))
             for line in binding.lines_to_say(binding.from_args(args)):
                 say(line)
         if args.command == "serve":
@@ -142,8 +147,8 @@ def main(argv: list[str] | None = None) -> int:
             return serve_one(chosen, args.config, args.port, binding.from_args(args))
         if args.command == "run":
             only = select(deployments, args.only)
-            if args.locust_workers < 0 or args.remote_workers < 0:
-                parser.error("--locust-workers and --remote-workers must be 0 or more")
+            if args.remote_workers < 0:
+                parser.error("--remote-workers must be 0 or more")
             if args.target and len(only) != 1:
                 parser.error("--target measures one deployment: name it with --only NAME")
             if args.remote_workers and not args.target:
@@ -172,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         SecretError,
         RunIdError,
         StackError,
+        cores.CoreError,
     ) as exc:
         say(f"error: {exc}")
         return EXIT_USAGE
@@ -181,6 +187,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         say("interrupted: every process this command started has been stopped")
         return EXIT_INTERRUPTED
+
+
+def started_by(args: argparse.Namespace, deployments: list[Deployment]) -> list[Deployment]:
+    """The deployments a command starts here, to check before it starts any (none for a run
+    against a --target, which runs elsewhere)."""
+    if getattr(args, "target", None):
+        return []
+    return select(deployments, [args.name] if args.command in ("serve", "soak") else args.only)
 
 
 def list_deployments(deployments: list[Deployment]) -> int:
@@ -238,6 +252,7 @@ def run(args: argparse.Namespace, deployments: list[Deployment]) -> int:
         master_port=args.master_port or (REMOTE_MASTER_PORT if args.remote_workers else None),
         worker_secret=remote_worker_secret(args),
         bind=binding.from_args(args),
+        cores=cores.from_args(args),
     )
     return 0 if status == "complete" else EXIT_FAILED
 

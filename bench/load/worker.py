@@ -73,8 +73,8 @@ from bench.load.peer_auth import (
     signed_by,
 )
 from bench.load.scenarios import PAYLOADS_ENV, REQUEST_LOG_ENV, STEPS_ENV
+from bench.targets.cores import available_cores, core_list
 from bench.targets.manifest import Deployment, project_pythonpath
-from bench.targets.servers import available_cores
 from shared_model.model import MODEL_NAMES, load_model
 
 EXIT_FAILED = 1
@@ -115,22 +115,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--secret-file", type=Path, metavar="FILE",
         help=f"the runner's worker secret (without it: ${SECRET_ENV}, else {DEFAULT_SECRET_FILE})",
     )  # fmt: skip
-
-
-def core_list(text: str) -> list[int]:
-    """'0-3' or '0,2' (or both: '0-1,4') as a sorted list of core numbers."""
-    cores: set[int] = set()
-    try:
-        for part in filter(None, (p.strip() for p in text.split(","))):
-            first, dash, last = part.partition("-")
-            cores.update(range(int(first), int(last if dash else first) + 1))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected cores such as 0-3 or 0,2, not {text!r}"
-        ) from None
-    if not cores:
-        raise argparse.ArgumentTypeError(f"no core in {text!r}")
-    return sorted(cores)
 
 
 def run(args: argparse.Namespace, deployments: list[Deployment]) -> int:

@@ -15,6 +15,7 @@ from bench.load.spec import Workers
 from bench.run.plan import Plan
 from bench.store.run_info import write_run_info
 from bench.store.table import LEVEL_METRICS, PER_DEPLOYMENT_METRICS, SLO_METRICS, Row, write_rows
+from bench.targets.cores import CoreSplit
 from bench.targets.manifest import Deployment
 from shared_model.model import LoadedModel
 
@@ -42,6 +43,8 @@ class Run:
     verify_rows: list[dict[str, str]] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)
     locust_workers: int = 0  # 0: one Locust process; N: a master and N workers
+    locust_workers_requested: int | str = 0  # what --locust-workers asked for ("auto" or N)
+    cores_chosen: str = ""  # how the cores were split (bench.targets.cores.CoreSplit.chosen)
     # Workers on other hosts (python -m bench worker) that the master waits for, and where the
     # master listens for them.
     remote_workers: int = 0
@@ -67,6 +70,10 @@ class Run:
             master_port=self.master_port,
             secret=self.worker_secret,
         )
+
+    @property
+    def cores(self) -> CoreSplit:
+        return CoreSplit(self.server_cores, self.loadgen_cores, self.cores_chosen)
 
     @property
     def run_id(self) -> str:

@@ -87,9 +87,11 @@ from bench.run.wrk_check import (
     write_results,
 )
 from bench.store.table import Row, read_rows
+from bench.targets.cores import CoreError, from_args
+from bench.targets.cores import add_arguments as add_core_arguments
 from bench.targets.manifest import Deployment, select
 from bench.targets.pinning import pinned_to
-from bench.targets.servers import RunningDeployment, serving, split_cores
+from bench.targets.servers import RunningDeployment, serving
 from shared_model.model import load_model
 
 EXIT_FAILED, EXIT_USAGE = 1, 2
@@ -197,14 +199,12 @@ def crosscheck(
 ) -> tuple[list[Comparison], list[dict[str, Any]]]:
     """Measure every planned level (plan_levels) with wrk; return the comparisons and every
     measurement."""
-    server_cores, loadgen_cores = split_cores()
     measurements: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory(prefix="bench-crosscheck-") as tmp, pinned_to(loadgen_cores):
+    loadgen = settings.cores.loadgen
+    with tempfile.TemporaryDirectory(prefix="bench-crosscheck-") as tmp, pinned_to(loadgen):
         payloads = stored_payloads(run.run_dir, run.model, Path(tmp) / "payloads.json")
         for config, levels in work.items():
-            measurements += measure_config(
-                config, levels, settings, payloads, server_cores, loadgen_cores, run.run_dir
-            )
+            measurements += measure_config(config, levels, settings, payloads, run.run_dir)
     wrk: dict[Level, list[dict[str, float]]] = defaultdict(list)
     for m in measurements:
         wrk[Level(m["deployment"], m["config"], m["users"])].append(m["figures"])
@@ -216,8 +216,6 @@ def measure_config(
     levels: list[tuple[Deployment, list[int]]],
     settings: Settings,
     payloads: Path,
-    server_cores: tuple[int, ...],
-    loadgen_cores: tuple[int, ...],
     run_dir: Path,
 ) -> list[dict[str, Any]]:
     """Start every deployment of this config once, then take turns at each level."""
@@ -239,7 +237,7 @@ def measure_config(
                     d,
                     config,
                     port=settings.ports.get(d.name, d.port),
-                    cores=server_cores,
+                    cores=settings.cores.server,
                     log_path=run_dir / "logs" / f"crosscheck-{d.name}-{config}.log",
                 )
             )
@@ -248,7 +246,7 @@ def measure_config(
             say(f"[{n}/{len(turns)}] rep {rep}  {d.name}/{config}  {users} connections")
             prefix = run_dir / "raw" / f"crosscheck-{d.name}-{config}-u{users}-r{rep}"
             figures = measure_level(
-                running[d.name], users, settings, payloads, loadgen_cores, prefix
+                running[d.name], users, settings, payloads, settings.cores.loadgen, prefix
             )
             say_wrk(figures)
             measurements.append(measurement(d.name, config, users, rep, figures))
@@ -304,6 +302,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="ports BASE, BASE+1, ... (default: each manifest's)",
     )  # fmt: skip
     parser.add_argument("--wait", action="store_true", help="wait for a running benchmark to end")
+    add_core_arguments(parser)
 
 
 def settings_from(
@@ -317,7 +316,8 @@ def settings_from(
     ports = {d.name: args.port + i for i, d in enumerate(deployments)} if args.port else {}
     if any(p > 65535 for p in ports.values()):
         raise CrosscheckError(f"--port {args.port}: ports beyond 65535")
-    loadgen_cores = split_cores()[1]
+    cores = from_args(args)
+    loadgen_cores = cores.loadgen
     if args.threads > len(loadgen_cores):
         raise CrosscheckError(
             f"--threads {args.threads} exceeds the load generator's {len(loadgen_cores)} "
@@ -331,6 +331,7 @@ def settings_from(
         warmup_s=float(DEFAULT_WARMUP_S if warmup is None else warmup),
         threads=args.threads,
         ports=ports,
+        cores=cores,
     )
 
 
@@ -346,7 +347,7 @@ def run(args: argparse.Namespace, deployments: list[Deployment]) -> int:
             say(f"crosscheck of {stored.run_dir.name} with {wrk_version()}")
             comparisons, measurements = crosscheck(stored, work, settings)
             write_results(stored.run_dir, comparisons, measurements, settings)
-    except (CrosscheckError, WrkMissing) as exc:
+    except (CrosscheckError, WrkMissing, CoreError) as exc:
         say(f"error: {exc}")
         return EXIT_USAGE
     except WrkError as exc:

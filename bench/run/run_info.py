@@ -11,6 +11,7 @@ from bench.run.context import Run
 from bench.run.passes import DEFAULT_WORKERS, scaling_passes, variant_passes
 from bench.run.plan import Plan
 from bench.store.run_info import RUN_INFO_VERSION as SCHEMA_VERSION
+from bench.targets.cores import AUTO_RULE
 from bench.targets.manifest import SCENARIOS, Deployment
 from bench.targets.stacks import stack_packages, stack_records
 
@@ -36,6 +37,7 @@ def run_info(run: Run, machine: dict[str, Any]) -> dict[str, Any]:
             "server_cores": list(run.server_cores),
             "loadgen_cores": list(run.loadgen_cores),
             "method": "sched_setaffinity",
+            "chosen": run.cores_chosen,
         },
         "load": {
             "generator": f"locust {packages.get('locust', '?')}",
@@ -45,6 +47,9 @@ def run_info(run: Run, machine: dict[str, Any]) -> dict[str, Any]:
                 if run.locust_workers or run.remote_workers
                 else "one process per load run, stepping through its levels"
             ),
+            "locust_workers": run.locust_workers,
+            "locust_workers_requested": str(run.locust_workers_requested),
+            "locust_workers_rule": AUTO_RULE,
             "users": "closed loop, no think time",
             "spawn": "all users within 1 s",
         },

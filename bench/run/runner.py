@@ -41,13 +41,19 @@ from bench.store.rules import run_validity
 from bench.store.runs import new_run_dir, point_latest
 from bench.store.table import FLOOR, Row, write_rows
 from bench.targets.bind import Bind, binding, lines_to_say
+from bench.targets.cores import (
+    AUTO,
+    CoreSplit,
+    available_cores,
+    choose_cores,
+    locust_worker_count,
+)
 from bench.targets.manifest import Deployment
 from bench.targets.pinning import pinned_to
 from bench.targets.servers import (
     DeploymentError,
     ExternalDeployment,
     RunningDeployment,
-    split_cores,
     start,
     stop,
     wait_healthy,
@@ -73,22 +79,25 @@ def run_benchmark(
     results_dir: Path = RESULTS_DIR,
     corrupt_expected: bool = False,
     wait_for_lock: bool = False,
-    locust_workers: int = 0,
+    locust_workers: int | str = AUTO,
     target: str | None = None,
     remote_workers: int = 0,
     master_bind: str = "127.0.0.1",
     master_port: int | None = None,
     worker_secret: str | None = None,
     bind: Bind | None = None,
+    cores: CoreSplit | None = None,
 ) -> tuple[Path, str]:
     """Run the plan; return the run folder and its status (complete, partial, interrupted).
 
     locust_workers: 0 runs one Locust process per load run; N runs Locust's distributed mode, a
-    master and N worker processes, all on the load generator's cores; remote_workers more
+    master and N worker processes, all on the load generator's cores; "auto" chooses by the
+    load generator's cores (bench.targets.cores.locust_worker_count); remote_workers more
     workers on other hosts connect to the master at master_bind:master_port. target: the base URL of
     the one deployment given, already running elsewhere; it is verified and loaded, but not
     started, stopped, sampled, probed or cold-started, and only its main pass is measured.
-    bind: where the servers it starts listen (default 127.0.0.1), recorded in run.json."""
+    bind: where the servers it starts listen (default 127.0.0.1), recorded in run.json. cores:
+    the server's and the load generator's (default: the halves of those available)."""
     if target and len(deployments) != 1:
         raise ValueError("--target measures one deployment: name it with --only NAME")
     bind = bind or Bind()
@@ -96,16 +105,18 @@ def run_benchmark(
         machine = environment.machine()  # before pinning, which hides cores from this process
         if not machine["bytecode_precompiled"]:
             say(environment.BYTECODE_WARNING)
-        server_cores, loadgen_cores = split_cores()
-        with pinned_to(loadgen_cores):
+        cores = cores or choose_cores(available_cores())
+        with pinned_to(cores.loadgen):
             run = Run(
                 plan,
                 deployments,
                 load_model(),
                 new_run_dir(results_dir, plan.profile),
-                server_cores,
-                loadgen_cores,
-                locust_workers=locust_workers,
+                cores.server,
+                cores.loadgen,
+                locust_workers=locust_worker_count(locust_workers, cores.loadgen),
+                locust_workers_requested=locust_workers,
+                cores_chosen=cores.chosen,
                 target=target.rstrip("/") if target else None,
                 remote_workers=remote_workers,
                 master_bind=master_bind,

@@ -45,9 +45,10 @@ from bench.run.soak_model import (
 )
 from bench.run.soak_record import finish, soak_info
 from bench.store.runs import new_run_dir
+from bench.targets.cores import from_args
 from bench.targets.manifest import Deployment, ManifestError, select
 from bench.targets.pinning import pinned_to
-from bench.targets.servers import DeploymentError, RunningDeployment, serving, split_cores
+from bench.targets.servers import DeploymentError, RunningDeployment, serving
 from shared_model.model import LoadedModel, load_model
 
 
@@ -57,10 +58,10 @@ def run(args: argparse.Namespace, deployments: list[Deployment]) -> int:
     scenario = args.scenario or deployment.scenarios[0]
     check_choices(deployment, args.config, scenario)
     model = load_model()  # a tampered artifact stops the soak before anything starts
+    cores = from_args(args)
     with lock.exclusive(wait=args.wait):
         machine = environment.machine()  # before pinning, which hides cores from this process
-        server_cores, loadgen_cores = split_cores()
-        with pinned_to(loadgen_cores):
+        with pinned_to(cores.loadgen):
             soak = Soak(
                 deployment=deployment,
                 config=args.config,
@@ -70,8 +71,8 @@ def run(args: argparse.Namespace, deployments: list[Deployment]) -> int:
                 warmup_s=args.warmup,
                 windows_s=window_lengths(args.minutes * 60, args.window),
                 folder=new_run_dir(args.results / "soak", f"{deployment.name}-{args.config}"),
-                server_cores=server_cores,
-                loadgen_cores=loadgen_cores,
+                server_cores=cores.server,
+                loadgen_cores=cores.loadgen,
             )
             soak.info = soak_info(soak, machine, args.minutes, model)
             return soak_deployment(soak, model)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bench import RESULTS_DIR
 from bench.run.soak_model import DEFAULT_MINUTES, DEFAULT_USERS, DEFAULT_WARMUP_S, DEFAULT_WINDOW_S
+from bench.targets import cores
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,6 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--results", type=Path, default=RESULTS_DIR,
         help=f"results folder; the soak goes to its soak/ folder (default {RESULTS_DIR})",
     )  # fmt: skip
+    cores.add_arguments(parser)
 
 
 def parsed(kind: type[int] | type[float], text: str) -> float:

@@ -26,7 +26,8 @@ from bench.run.plan import WrkCrosscheck
 from bench.store.crosscheck import write_crosscheck_info
 from bench.store.files import atomic_write_text
 from bench.store.table import Row
-from bench.targets.servers import RunningDeployment, split_cores
+from bench.targets.cores import CoreSplit, available_cores, choose_cores
+from bench.targets.servers import RunningDeployment
 
 DEFAULT_WINDOW_S, DEFAULT_WARMUP_S = 10.0, 3.0
 
@@ -40,6 +41,7 @@ class Settings:
     warmup_s: float = DEFAULT_WARMUP_S
     threads: int = 1
     ports: dict[str, int] = field(default_factory=dict)  # deployment -> port; else the manifest's
+    cores: CoreSplit = field(default_factory=lambda: choose_cores(available_cores()))
 
 
 def say_wrk(figures: dict[str, float]) -> None:
@@ -112,12 +114,11 @@ def write_results(
     measurements: list[dict[str, Any]],
     settings: Settings,
 ) -> None:
-    server_cores, loadgen_cores = split_cores()
     info = {
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "tool": wrk_version(),
         "script": f"bench/load/lua/{WRK_SCRIPT.name}",
-        "pinning": {"server_cores": list(server_cores), "loadgen_cores": list(loadgen_cores)},
+        "pinning": settings.cores.record(),
         "threads": settings.threads,
         "window_s": settings.window_s,
         "warmup_s": settings.warmup_s,
@@ -128,12 +129,15 @@ def write_results(
     atomic_write_text(run_dir / "crosscheck.csv", csv_text(comparisons))
 
 
-def plan_settings(check: WrkCrosscheck) -> Settings:
+def plan_settings(check: WrkCrosscheck, cores: CoreSplit, threads: int = 1) -> Settings:
+    """The run's wrk settings: `threads` as many as Locust has processes, on the run's cores."""
     return Settings(
         configs=check.configs,
         repetitions=check.repetitions,
         window_s=check.window_s,
         warmup_s=check.warmup_s,
+        threads=threads,
+        cores=cores,
     )
 
 
@@ -143,20 +147,17 @@ def checks_pass(check: WrkCrosscheck | None, scenario: str, rep: int, main_pass:
 
 
 def measure_in_run(
-    check: WrkCrosscheck,
+    settings: Settings,
     target: Target,
     name: str,
     config: str,
     levels: tuple[int, ...],
     rep: int,
     payloads: Path,
-    loadgen_cores: Sequence[int],
     out_prefix: Path,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """wrk at the pass's levels on its warm server: the measurements, and why it stopped early."""
-    spec = wrk_spec(
-        target.base_url, levels, plan_settings(check), payloads, loadgen_cores, out_prefix
-    )
+    spec = wrk_spec(target.base_url, levels, settings, payloads, settings.cores.loadgen, out_prefix)
     say(f"  wrk cross-check: {', '.join(str(n) for n in levels)} connections")
     result = run_load(spec, target)
     found = []
@@ -168,7 +169,7 @@ def measure_in_run(
 
 def write_in_run(
     run_dir: Path, rows: Iterable[Row], model: str, measurements: list[dict[str, Any]],
-    check: WrkCrosscheck,
+    settings: Settings,
 ) -> list[Comparison]:  # fmt: skip
     """crosscheck.csv and crosscheck.json of the run's own wrk windows beside its Locust ones."""
     wrk: dict[Level, list[dict[str, float]]] = defaultdict(list)
@@ -176,10 +177,19 @@ def write_in_run(
         wrk[Level(m["deployment"], m["config"], m["users"])].append(m["figures"])
     locust = locust_repetitions(rows, model)
     # Locust's repetitions that wrk measured too: the two are compared over the same ones.
-    compared = {level: reps[: check.repetitions] for level, reps in locust.items()}
+    compared = {level: reps[: settings.repetitions] for level, reps in locust.items()}
     comparisons = compare(wrk, compared)
-    write_results(run_dir, comparisons, measurements, plan_settings(check))
+    write_results(run_dir, comparisons, measurements, settings)
     return comparisons
+
+
+def run_settings(run: Run) -> Settings | None:
+    """The plan's cross-check on the run's cores, with as many wrk threads as Locust has load
+    processes (bench/targets/cores.py)."""
+    if run.plan.crosscheck is None:
+        return None
+    threads = max(1, min(run.locust_workers, len(run.loadgen_cores)))
+    return plan_settings(run.plan.crosscheck, run.cores, threads)
 
 
 def crosscheck_scenario(run: Run, target: Target, p: Pass, scenario: str, rep: int) -> None:
@@ -190,8 +200,8 @@ def crosscheck_scenario(run: Run, target: Target, p: Pass, scenario: str, rep: i
         return
     prefix = run.run_dir / "raw" / f"wrk-{p.deployment.name}-{p.label}-r{rep}"
     found, failure = measure_in_run(
-        check, target, p.deployment.name, p.label, p.levels, rep, run.payload_file(),
-        run.loadgen_cores, prefix,
+        run_settings(run), target, p.deployment.name, p.label, p.levels, rep,
+        run.payload_file(), prefix,
     )  # fmt: skip
     run.wrk_measurements += found
     if failure:
@@ -199,7 +209,5 @@ def crosscheck_scenario(run: Run, target: Target, p: Pass, scenario: str, rep: i
 
 
 def write_run_crosscheck(run: Run) -> None:
-    if run.plan.crosscheck is not None and run.wrk_measurements:
-        write_in_run(
-            run.run_dir, run.rows, run.model_name, run.wrk_measurements, run.plan.crosscheck
-        )
+    if (settings := run_settings(run)) is not None and run.wrk_measurements:
+        write_in_run(run.run_dir, run.rows, run.model_name, run.wrk_measurements, settings)

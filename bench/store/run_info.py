@@ -48,6 +48,9 @@ class Pinning(Record):
     server_cores: list[int]
     loadgen_cores: list[int]
     method: str | None = None  # absent in run-quick and run-quick-stacks
+    # How the cores were chosen (bench/targets/cores.py): absent in runs stored before
+    # --server-cores and --loadgen-cores.
+    chosen: str | None = None
 
 
 class GitState(Record):
@@ -60,6 +63,11 @@ class LoadInfo(Record):
     locust_processes: str
     users: str
     spawn: str
+    # Local Locust workers (0: one process), what --locust-workers asked for ("auto" or a
+    # count) and the rule "auto" follows: absent in runs stored before --locust-workers auto.
+    locust_workers: int | None = None
+    locust_workers_requested: str | None = None
+    locust_workers_rule: str | None = None
 
 
 class StackException(Record):

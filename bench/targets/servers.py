@@ -20,6 +20,7 @@ import psutil
 
 from bench.cli.console import spawning
 from bench.targets.bind import ALLOWED_HOSTS_ENV, BIND_ENV, Bind, current
+from bench.targets.cores import available_cores
 from bench.targets.manifest import Deployment, project_pythonpath
 from bench.targets.stacks import StackError
 
@@ -97,22 +98,6 @@ class ExternalDeployment:
 
     def log_tail(self, lines: int = 20) -> str:
         return "(the target's log is on its own machine)"
-
-
-def available_cores() -> list[int]:
-    return sorted(os.sched_getaffinity(0))
-
-
-def split_cores(cores: Sequence[int] | None = None) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """Server cores and load-generator cores: disjoint halves, so neither steals the other's CPU.
-
-    On a single-core machine both share the core (and the run records it).
-    """
-    cores = list(cores or available_cores())
-    if len(cores) < 2:
-        return tuple(cores), tuple(cores)
-    half = len(cores) // 2
-    return tuple(cores[:half]), tuple(cores[half:])
 
 
 def port_in_use(port: int, host: str = HOST) -> bool:

@@ -169,9 +169,10 @@ def reading_of(ratio: float, same_within: float, slightly_up_to: float) -> str:
 def read_estimate(estimate: stats.Estimate, same_within: float, slightly_up_to: float) -> str:
     """A reading only when the whole interval says the same; INDISTINGUISHABLE when the interval
     spans bands and holds 1 (no difference); "" (undecided) when it straddles a band edge
-    elsewhere, or when there is no interval (fewer than 3 repetitions): one window cannot tell
-    "slightly" from "same"."""
-    if not estimate.has_interval:
+    elsewhere, or when its bounds are no interval: none (fewer than 3 repetitions: one window
+    cannot tell "slightly" from "same"), a range whose real coverage is below
+    stats.MIN_COVERAGE, or bounds of unknown coverage."""
+    if not estimate.is_interval:
         return ""
     low = reading_of(estimate.low, same_within, slightly_up_to)
     if low == reading_of(estimate.high, same_within, slightly_up_to):
@@ -201,8 +202,10 @@ def performance(
     levels = results[results["users"] > 0]
     details: list[str] = [
         f"Reading of a throughput ratio: same within ±{same:.0%}; slightly better or worse up "
-        f"to {slightly:.0%}; clearly beyond. A level is read only when its whole interval lies "
-        "in one band; levels where the load generator was saturated are left out."
+        f"to {slightly:.0%}; clearly beyond. A ratio pairs each repetition with the same "
+        f"repetition of the other framework; a level is read only when its {stats.RATIO_METHOD} "
+        "lies in one band (not distinguishable where it holds 1, undecided elsewhere); levels "
+        "where the load generator was saturated are left out."
     ]
     numbers: dict[str, float] = {}
     listed: set[frozenset[str]] = set()
@@ -253,7 +256,7 @@ def _performance_text(
             f"{INDISTINGUISHABLE} at {readings.count(INDISTINGUISHABLE)} (interval holds 1{TIMES})"
         )
     if readings.count(""):
-        tally.append(f"undecided at {readings.count('')} (interval spans a band edge)")
+        tally.append(f"undecided at {readings.count('')} (interval spans a band edge, or none)")
     levels = plural(len(usable), "level")
     text = f"{display(run, a)} ÷ {display(run, b)} throughput: {spread} over {levels}: "
     text += "; ".join(tally)
@@ -263,9 +266,9 @@ def _performance_text(
         )
     if all(p.pairing.interaction for p in usable):
         text += "; one form submission against one Streamlit rerun, each at its defaults"
-    if any(not p.throughput.has_interval for p in usable):
-        fewer = f"fewer than {stats.MIN_N_FOR_CI} repetitions"
-        text += f" ({fewer} at some levels: read from the medians alone, without an interval)"
+    if any(not p.throughput.is_interval for p in usable):
+        fewer = f"fewer than {stats.MIN_N_FOR_CI} paired repetitions"
+        text += f" ({fewer} at some levels: no interval, so undecided there)"
     return text
 
 
@@ -276,7 +279,7 @@ def _spread(ratios: list[float]) -> str:
 
 def _point_line(run: Mapping[str, Any], a: str, b: str, point: compare.Point, reading: str) -> str:
     t = point.throughput
-    shown = ratio(t) if t.has_interval else f"{ratio(t)} (n < 3: no interval)"
+    shown = ratio(t) if t.is_interval else f"{ratio(t)} (n = {t.n}: no interval)"
     return (
         f"{display(run, a)} ÷ {display(run, b)}, {point.pairing.label}, "
         f"{plural(point.users, 'user')}: throughput {shown}, median latency "

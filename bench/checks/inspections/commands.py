@@ -7,13 +7,10 @@ import contextlib
 import os
 import signal
 import subprocess
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 
 CLI_TIMEOUT_S = 60
-# The interpreter's own bin/: the framework's console scripts installed beside it.
-VENV_BIN = Path(sys.executable).parent
 # Environment that would make a CLI load this project's app instead of showing its own help.
 CLI_ENV_DROP = ("FLASK_APP", "DJANGO_SETTINGS_MODULE", "STREAMLIT_SERVER_PORT")
 

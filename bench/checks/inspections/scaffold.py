@@ -9,8 +9,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench.checks.inspections.commands import VENV_BIN, run_bounded
+from bench.checks.inspections.commands import run_bounded
 from bench.checks.inspections.distribution import Installed
+from bench.targets.scripts import console_script
 
 # Subcommands of a framework's CLI that create a project, and how to run each one
 # non-interactively in an empty folder ({dir}); "n" answers a "run it now?" prompt.
@@ -48,7 +49,7 @@ def scaffold(dist: Installed) -> dict[str, Any]:
     notes = []
     with tempfile.TemporaryDirectory(prefix="bench-scaffold-") as tmp:
         for script in scripts:
-            code, output = run_bounded([str(VENV_BIN / script), "--help"], Path(tmp))
+            code, output = run_bounded([*console_script(script), "--help"], Path(tmp))
             commands = subcommands(output)
             creating = [c for c in CREATE_COMMANDS if c in commands]
             if creating:
@@ -71,7 +72,7 @@ def _create(script: str, command: str, tmp: Path) -> dict[str, Any]:
     target = tmp / "project"
     target.mkdir()
     argv = [script, *(a.format(dir=target) for a in args)]
-    code, output = run_bounded([str(VENV_BIN / script), *argv[1:]], tmp, stdin=answer)
+    code, output = run_bounded([*console_script(script), *argv[1:]], tmp, stdin=answer)
     files = sorted(str(p.relative_to(target)) for p in target.rglob("*") if p.is_file())
     shown = " ".join(a.replace(str(target), "<tmp>") for a in argv)
     evidence = (
