@@ -167,3 +167,14 @@ def test_a_trial_counts_every_interaction_due_in_the_window_answered_or_not():
     assert (trial.interactions, trial.failures, trial.late_sends) == (199, 1, 1)
     assert trial.p99_ms == pytest.approx(2.0)
     assert math.isnan(trial_from_log(1.0, unfinished, window).p99_ms)
+
+
+def test_each_trial_seed_draws_its_own_arrivals():
+    from bench.load.scenarios import ARRIVAL_SEED_ENV
+
+    seeded = {seed: first(schedule_from_env({RATE_ENV: "2", ARRIVAL_SEED_ENV: seed}), 20)
+              for seed in ("1", "2")}  # fmt: skip
+    assert seeded["1"] != seeded["2"]
+    assert seeded["1"] == first(arrival_offsets(2.0, "poisson", 1), 20)
+    with pytest.raises(ValueError, match=ARRIVAL_SEED_ENV):
+        schedule_from_env({RATE_ENV: "2", ARRIVAL_SEED_ENV: "x"})

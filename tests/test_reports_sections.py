@@ -46,9 +46,10 @@ def test_a_percentile_without_enough_samples_is_not_shown(stored):
 def test_the_slo_table_has_a_confirmed_rate_for_each_api(stored):
     table = trust.slo_table(stored)
     assert set(column(table, "Deployment")) == API_DEPLOYMENTS
-    assert all(
-        float(rate.replace(",", "")) > 0 for rate in column(table, "Max rate under SLO (/s)")
-    )
+    # The fixture's searches spent their step budget: each rate is shown as a lower bound.
+    rates = column(table, "Max rate under SLO (/s)")
+    assert all(rate.startswith("\u2265 ") for rate in rates)
+    assert all(float(rate.removeprefix("\u2265 ").replace(",", "")) > 0 for rate in rates)
     assert all("✓" in trials for trials in column(table, "Trials (rate: p99 ms)"))
 
 
@@ -134,3 +135,21 @@ def test_an_slo_limit_where_the_generator_fell_behind_is_flagged(stored):
                      strict=True))  # fmt: skip
     assert rates["Flask"].endswith("\u2691")
     assert not rates["Django"].endswith("\u2691")
+
+
+def test_an_slo_search_that_spent_its_step_budget_shows_a_lower_bound(stored):
+    import copy
+    import dataclasses
+
+    from bench.store.table import SLO_STEP_BUDGET
+
+    info = copy.deepcopy(stored.info)
+    info["deployments"]["django"]["slo_stops"] = {"default/api_single": "converged"}
+    assert info["deployments"]["flask"]["slo_stops"] == {"default/api_single": SLO_STEP_BUDGET}
+    budget = dataclasses.replace(stored, info=info)
+    table = trust.slo_table(budget)
+    rates = dict(
+        zip(column(table, "Deployment"), column(table, "Max rate under SLO (/s)"), strict=True)
+    )
+    assert rates["Flask"].startswith("\u2265 ")
+    assert not rates["Django"].startswith("\u2265")

@@ -19,11 +19,18 @@ from enum import StrEnum
 import numpy as np
 
 from bench.load.locust import locustfile
-from bench.load.scenarios import ARRIVALS_ENV, INTERACTIONS, RATE_ENV
+from bench.load.scenarios import (
+    ARRIVAL_SEED,
+    ARRIVAL_SEED_ENV,
+    ARRIVALS_ENV,
+    INTERACTIONS,
+    RATE_ENV,
+)
 from bench.load.spec import LoadSpec, WindowRule
 from bench.load.window import Target, run_load
 from bench.measure.metrics import Request, Window, late_sends
 from bench.store.rules import FAILURE_ALLOWANCE, LATE_SEND_ALLOWANCE
+from bench.store.table import SLO_STEP_BUDGET
 
 # The default bounds on p99 latency from the schedule: an API call, and a Streamlit interaction
 # (a whole script rerun, which a person waits for).
@@ -101,7 +108,7 @@ class Stop(StrEnum):
     """Why the search stopped looking for a higher rate."""
 
     CONVERGED = "the last pass and the first miss are within the tolerance"
-    STEP_BUDGET = "the step budget was spent"
+    STEP_BUDGET = SLO_STEP_BUDGET
     MAX_RATE = "the maximum rate met the objective"
     LOWEST_RATE_MISSED = "the start rate already missed the objective"
 
@@ -217,11 +224,17 @@ def trial_from_log(rate: float, requests: list[Request], window: Window) -> Tria
 
 
 def open_loop_spec(
-    scenario: str, rate: float, window_s: float, base: LoadSpec, arrivals: str = "poisson"
+    scenario: str,
+    rate: float,
+    window_s: float,
+    base: LoadSpec,
+    arrivals: str = "poisson",
+    seed: int = ARRIVAL_SEED,
 ) -> LoadSpec:
     """One open-loop trial: `scenario` (an open-loop locustfile's stem, e.g. "api_single_open")
-    with one user sending `rate` per second, for a fixed window of `window_s` after the warm-up;
-    the rest (target, cores, payloads, set-up bound) as in `base`."""
+    with one user sending `rate` per second at arrivals drawn from `seed`, for a fixed window of
+    `window_s` after the warm-up; the rest (target, cores, payloads, set-up bound) as in
+    `base`."""
     if not locustfile(scenario).is_file():
         raise ValueError(f"no locustfile {locustfile(scenario)}")
     return dataclasses.replace(
@@ -230,7 +243,12 @@ def open_loop_spec(
         steps=(1,),
         rate=float(rate),
         rule=WindowRule.fixed(window_s),
-        env={**base.env, RATE_ENV: repr(float(rate)), ARRIVALS_ENV: arrivals},
+        env={
+            **base.env,
+            RATE_ENV: repr(float(rate)),
+            ARRIVALS_ENV: arrivals,
+            ARRIVAL_SEED_ENV: str(seed),
+        },
     )
 
 

@@ -15,12 +15,13 @@ import dataclasses
 import math
 
 from bench.cli.console import raise_if_interrupted, say
-from bench.load.scenarios import OPEN_LOOP_SCENARIOS
+from bench.load.scenarios import ARRIVAL_SEED, OPEN_LOOP_SCENARIOS
 from bench.load.spec import LoadSpec
 from bench.load.window import Target
 from bench.measure.slo import (
     Slo,
     SloResult,
+    Stop,
     Trial,
     TrialError,
     open_loop_spec,
@@ -67,9 +68,12 @@ def search_slo(run: Run, target: Target, p: Pass, scenario: str, closed: LoadSpe
         raise_if_interrupted()
         # Enough interactions for a p99 at low rates: the window grows to hold them.
         window_s = max(plan.window_s, 1.2 * slo.min_interactions / rate)
-        prefix = run.run_dir / "raw" / f"{d.name}-{p.config}-{scenario}-open-t{next(trials)}"
+        index = next(trials)
+        prefix = run.run_dir / "raw" / f"{d.name}-{p.config}-{scenario}-open-t{index}"
         base = dataclasses.replace(closed, warmup_s=plan.warmup_s, out_prefix=prefix)
-        spec = open_loop_spec(OPEN_LOOP_SCENARIOS[scenario], rate, window_s, base)
+        spec = open_loop_spec(
+            OPEN_LOOP_SCENARIOS[scenario], rate, window_s, base, seed=ARRIVAL_SEED + index
+        )
         try:
             trial = run_open_loop_trial(spec, target)
         except TrialError as exc:
@@ -129,5 +133,6 @@ def store_slo(
     run.deployment_info(d).setdefault("slo_stops", {})[f"{config}/{scenario}"] = str(
         result.stopped.value
     )
-    shown = "none" if result.rate is None else f"{result.rate:.1f}/s"
+    at_least = "at least " if result.stopped is Stop.STEP_BUDGET else ""
+    shown = "none" if result.rate is None else f"{at_least}{result.rate:.1f}/s"
     say(f"  max rate under the SLO: {shown} ({'confirmed' if result.confirmed else 'unconfirmed'})")

@@ -69,6 +69,9 @@ FLOOR_METRICS = ("latency_p10", "latency_p50", "latency_p90", "latency_mean")
 # slo_confirmed, slo_trials.
 OPEN_LOOP = "open_loop:"
 SLO = "slo:"
+# run.json slo_stops: why a search stopped; this one leaves the highest sustainable rate above
+# the one found (bench/measure/slo.py Stop.STEP_BUDGET), so the report shows it as a bound.
+SLO_STEP_BUDGET = "the step budget was spent"
 SLO_METRICS = {
     "offered_rate": "1/s",
     "late_sends": "count",

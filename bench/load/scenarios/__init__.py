@@ -29,6 +29,12 @@ SET_UP = frozenset({"page load", "connect"})
 # generator, in requests per second, and how arrivals are spaced (ARRIVAL_KINDS).
 RATE_ENV = "BENCH_RATE"
 ARRIVALS_ENV = "BENCH_ARRIVALS"
+# The seed of an open-loop trial's Poisson arrivals: each trial of a search draws its own, so a
+# confirmation is not the same arrival pattern again.
+ARRIVAL_SEED_ENV = "BENCH_ARRIVAL_SEED"
+# The default seed (the request bodies' own); trial t of an SLO search draws from
+# ARRIVAL_SEED + t.
+ARRIVAL_SEED = 20220222
 ARRIVAL_KINDS = ("poisson", "constant")
 # The open-loop locustfile of each closed-loop scenario that has one.
 OPEN_LOOP_SCENARIOS = {"api_single": "api_single_open", "ui_session": "ui_session_open"}

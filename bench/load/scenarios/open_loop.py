@@ -26,9 +26,16 @@ from typing import Any
 
 import gevent
 
-from bench.load.scenarios import ARRIVAL_KINDS, ARRIVALS_ENV, LATE_SEND, RATE_ENV
+from bench.load.scenarios import (
+    ARRIVAL_KINDS,
+    ARRIVAL_SEED,
+    ARRIVAL_SEED_ENV,
+    ARRIVALS_ENV,
+    LATE_SEND,
+    RATE_ENV,
+)
 
-SEED = 20220222  # the same seed as the request bodies: runs repeat the same arrivals
+SEED = ARRIVAL_SEED
 # A request whose greenlet starts later than this after it was due is logged as a late send:
 # the load generator was behind its schedule (CPU-bound), so the offered rate was not met.
 # gevent's timers wake up to 1 ms late by design (epoll waits in whole milliseconds): the
@@ -68,7 +75,8 @@ def arrival_offsets(rate: float, arrivals: str, seed: int = SEED) -> Iterator[fl
 
 
 def schedule_from_env(environ: Mapping[str, str] = os.environ) -> Iterator[float]:
-    """The arrival offsets that RATE_ENV and ARRIVALS_ENV (default poisson) ask for."""
+    """The arrival offsets that RATE_ENV, ARRIVALS_ENV (default poisson) and ARRIVAL_SEED_ENV
+    (default SEED) ask for."""
     text = environ.get(RATE_ENV, "")
     try:
         rate = float(text)
@@ -76,7 +84,10 @@ def schedule_from_env(environ: Mapping[str, str] = os.environ) -> Iterator[float
         raise ValueError(
             f"{RATE_ENV} must give the arrival rate in requests/s (e.g. 50), not {text!r}"
         ) from None
-    return arrival_offsets(rate, environ.get(ARRIVALS_ENV, "poisson"))
+    seed = environ.get(ARRIVAL_SEED_ENV, str(SEED))
+    if not seed.isdigit():
+        raise ValueError(f"{ARRIVAL_SEED_ENV} must be a whole number, not {seed!r}")
+    return arrival_offsets(rate, environ.get(ARRIVALS_ENV, "poisson"), int(seed))
 
 
 _schedule_claimed = False
