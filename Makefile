@@ -21,7 +21,7 @@ WRK := /usr/bin/wrk
 APT_INSTALL = if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq
 
-.PHONY: setup browser wrk test lint verify bench bench-quick crosscheck report serve clean
+.PHONY: setup browser wrk test lint verify bench bench-quick crosscheck report compare serve clean
 
 setup: $(VENV)/.installed $(VENV_2022)/.installed
 
@@ -79,6 +79,10 @@ bench-quick:
 
 report: setup
 	$(PY) -m reports
+
+# Does bench/results/latest reproduce the run in reference/? (REFERENCE=DIR for another one.)
+compare: setup
+	$(PY) -m reports compare bench/results/latest $(if $(REFERENCE),--reference $(REFERENCE))
 
 serve: setup
 	$(PY) -m bench serve $(NAME)

@@ -6,3 +6,5 @@ REPORTS_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = REPORTS_DIR.parent
 OUTPUT_DIR = REPORTS_DIR / "output"
 DEFAULT_RUN = PROJECT_ROOT / "bench" / "results" / "latest"
+# The run a reproduction is checked against (python -m reports compare): a stored run folder.
+REFERENCE_DIR = PROJECT_ROOT / "reference"

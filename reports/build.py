@@ -14,11 +14,15 @@ from bench.store.files import atomic_write_text
 from bench.store.runs import RunIdError, check_run_id, point_latest
 from reports import (
     OUTPUT_DIR,
+    breakdown,
+    breakdown_figure,
     claims,
     figures,
     hardening,
     inputs,
     perf_tables,
+    reproduction,
+    reproduction_text,
     run_tables,
     scale,
     scaling,
@@ -44,6 +48,8 @@ DATA_FILES = (
     "crosscheck.csv",
     "crosscheck.json",
 )
+# The reproduction check's every line, beside the report when it was set against a reference.
+REPRODUCTION_FILE = reproduction_text.JSON_FILE
 STATUS_WARNINGS = {
     "partial": "This run is PARTIAL: some planned levels were not measured. Missing levels are "
     "absent from every figure and table, not zero.",
@@ -65,16 +71,23 @@ class Section:
     not_covered: list[str]
 
 
-def build(run_dir: Path, output_root: Path = OUTPUT_DIR) -> Path:
-    """Write the report of the run in run_dir; returns the path of its index.html."""
+def build(run_dir: Path, output_root: Path = OUTPUT_DIR, reference: Path | None = None) -> Path:
+    """Write the report of the run in run_dir; returns the path of its index.html. With a
+    reference run (`reference`, else REFERENCE_DIR when it holds one; never the run itself) the
+    report says whether this run reproduces it."""
     stored = inputs.load(run_dir)
+    against = reproduction.default_reference(stored, reference)
     registry = claims.load_registry()
     # Each stack's claims are checked on its own view; today's view of a run served from
     # today's stack alone is the run itself, so its verdicts are those it always had.
     views = stacks.views(stored)
     by_stack = stack_claims.check_stacks(registry, views)
     checked = by_stack[stacks.TODAY]
-    html = render(context(stored, registry, views, by_stack))
+    comparison = None
+    if against is not None:
+        comparison = reproduction.compare_runs(stored, against, registry, by_stack)
+    page = {**context(stored, registry, views, by_stack), **reproduction_text.section(comparison)}
+    html = render(page)
     out = output_folder(output_root, stored.run_id)
     out.mkdir(parents=True, exist_ok=True)
     for name in DATA_FILES:
@@ -84,12 +97,23 @@ def build(run_dir: Path, output_root: Path = OUTPUT_DIR) -> Path:
     for stack, name in stack_section.claims_files(by_stack).items():
         records = claims.as_records(by_stack[stack])
         atomic_write_text(out / name, json.dumps(records, indent=2) + "\n")
+    write_reproduction(out, comparison)
     atomic_write_text(out / "index.html", html)
     # Here `latest` is the report last built, whatever its run's status: someone asked for
     # this one, and an unfinished run says so at the top of its page. bench/results/latest,
     # which `make report` builds from, is the one that only a finished run moves.
     point_latest(output_root, out)
     return out / "index.html"
+
+
+def write_reproduction(out: Path, comparison: reproduction.Comparison | None) -> None:
+    """reproduction.json beside the page, or none: a rebuild without a reference leaves no
+    earlier comparison behind."""
+    if comparison is None:
+        (out / REPRODUCTION_FILE).unlink(missing_ok=True)
+        return
+    record = reproduction_text.as_record(comparison)
+    atomic_write_text(out / REPRODUCTION_FILE, json.dumps(record, indent=2) + "\n")
 
 
 def output_folder(output_root: Path, run_id: str) -> Path:
@@ -188,12 +212,23 @@ def context(
         "cov_summary": trust.cov_summary(stored),
         "floor_table": scale.floor_table(stored),
         "overhead_table": scale.overhead_table(stored),
+        **latency_breakdown(stored),
         "scaling_table": scaling.scaling_table(stored),
         "scaling_figure": scaling.scaling_figure(stored),
         "efficiency_table": scaling.efficiency_table(stored),
         "data_files": [n for n in DATA_FILES if (stored.path / n).exists()],
         "run_path": str(stored.path),
         **stack_section.context(stored, registry, views, by_stack, bands),
+    }
+
+
+def latency_breakdown(stored: inputs.StoredRun) -> dict[str, Any]:
+    """The latency at one user taken apart, only where the run has the null target there."""
+    if not breakdown.available(stored):
+        return {"breakdown_figure": None, "breakdown_table": None}
+    return {
+        "breakdown_figure": breakdown_figure.breakdown_figure(stored),
+        "breakdown_table": breakdown.breakdown_table(stored),
     }
 
 

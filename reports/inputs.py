@@ -149,7 +149,9 @@ class StoredRun:
 def resolve(run_dir: Path) -> Path:
     """The run folder itself, following bench/results/latest."""
     if not run_dir.exists():
-        raise RunError(f"no stored run at {run_dir}: run `make bench` (or pass --run DIR) first")
+        raise RunError(
+            f"no stored run at {run_dir}: run `make bench` first, or name a stored run folder"
+        )
     return run_dir.resolve()
 
 

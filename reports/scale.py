@@ -61,7 +61,11 @@ def floor_table(stored: StoredRun) -> Table:
 
 def overhead_table(stored: StoredRun) -> Table:
     """End-to-end median latency at one user, minus the in-process floor, per deployment,
-    scenario and model: what the framework, its server and the network add."""
+    scenario and model: what the framework, its server and the network add; for api_single
+    also net of the harness floor (reports/breakdown.py)."""
+    # Imported here: breakdown builds on this module's floor rows.
+    from reports import breakdown
+
     levels = stored.all_models
     levels = levels[levels["scenario"].isin(LOAD_SCENARIOS) & (levels["users"] == OVERHEAD_USERS)]
     levels = levels[levels["config"] == "default"]
@@ -82,6 +86,7 @@ def overhead_table(stored: StoredRun) -> Table:
             _est(end_to_end),
             _num(floor.value, 3),
             *_overhead_cells(end_to_end.value, floor.value),
+            *breakdown.net_cells(stored, deployment, scenario, model),
         ]))  # fmt: skip
     notes = (
         f"At {text.plural(OVERHEAD_USERS, 'user')} and each deployment's default "
@@ -89,9 +94,16 @@ def overhead_table(stored: StoredRun) -> Table:
         "latency minus the in-process median of predict() for the same rows; its share is of the "
         "end-to-end latency. The heavier the model, the smaller the share the framework can "
         "change.",
+        "Overhead still holds the load generator's own time and its connection handling. "
+        "Harness floor = the null target's median p50 at the same level (a constant answer "
+        "through the same client, connection handling and server settings), over the "
+        "repetitions paired with this row's. Server + framework = end-to-end minus the harness "
+        "floor minus the in-process floor, per repetition, then the median with its bracket: "
+        f"the net overhead. {breakdown.harness_note(stored)}",
     )
     columns = ["Deployment", "Scenario", "Model", "End-to-end p50 (ms)", "Floor (ms)",
-               "Overhead (ms)", "Overhead share"]  # fmt: skip
+               "Overhead (ms)", "Overhead share", "Harness floor (ms)",
+               "Server + framework (ms)"]  # fmt: skip
     return Table(columns, [cells for _, cells in sorted(rows, key=lambda r: r[0])], notes=notes)
 
 
