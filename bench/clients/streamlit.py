@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,6 +53,9 @@ MARKDOWN_HEADING = re.compile(r"#{1,6} +([^\n]+)")  # one line of Markdown: "## 
 PREDICT_BUTTON = "Predict"
 # A session's first script run loads the model (st.cache_resource): allow it this long.
 SESSION_TIMEOUT_S = 30
+# Told of every frame a session sends ("sent") or reads ("received"), as the bytes on the wire:
+# for comparing the client's messages with a browser's (bench/checks/browser.py).
+Observer = Callable[[str, bytes], None]
 
 
 class StreamlitProtocolError(ClientError):
@@ -176,9 +179,12 @@ class ScriptRun:
 class StreamlitSession:
     """One browser tab: connect, run the script, set widgets, press buttons."""
 
-    def __init__(self, base_url: str, timeout_s: float = 10) -> None:
+    def __init__(
+        self, base_url: str, timeout_s: float = 10, observer: Observer | None = None
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout_s = timeout_s
+        self.observer = observer
         self.ws: websocket.WebSocket | None = None
         self.page_script_hash = ""
         self.number_inputs: dict[str, Any] = {}  # label -> NumberInput proto
@@ -224,7 +230,10 @@ class StreamlitSession:
             setattr(state, kind, value)
         started = time.perf_counter()
         try:
-            self.ws.send_binary(message.SerializeToString())
+            payload = message.SerializeToString()
+            self.ws.send_binary(payload)
+            if self.observer is not None:
+                self.observer("sent", payload)
             run = self._read_until_finished()
         except (OSError, websocket.WebSocketException) as exc:
             self.close()  # a broken session is not reused: the caller reconnects
@@ -238,6 +247,8 @@ class StreamlitSession:
             data = self.ws.recv()
             if not isinstance(data, bytes):
                 raise StreamlitProtocolError(f"expected a binary ForwardMsg, got {data!r:.80}")
+            if self.observer is not None:
+                self.observer("received", data)
             msg = ForwardMsg()
             msg.ParseFromString(data)
             run.messages += 1
