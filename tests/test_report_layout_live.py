@@ -8,21 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from bench.checks.browser import CHROMIUM, CHROMIUM_ARGS
 from reports import claims, glance
 from reports.__main__ import main
 
 FIXTURE = Path(__file__).parent / "fixtures" / "run-quick-stacks"
 ARTIFACTS = Path(__file__).parent / "artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 VIEWPORT = {"width": 1400, "height": 1000}
 # The limits issue 16 sets, in CSS pixels at the viewport's width.
 GLANCE_STARTS_BY = 2500
@@ -76,7 +67,7 @@ def measured(page_path):
             route.abort()
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS))
         try:
             page = browser.new_page(viewport=VIEWPORT)
             page.route("**/*", guard)

@@ -9,21 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from bench.checks.browser import CHROMIUM, CHROMIUM_ARGS
 from reports import claims
 from reports.__main__ import main
 
 FIXTURE = Path(__file__).parent / "fixtures" / "run-quick"
 ARTIFACTS = Path(__file__).parent / "artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")
@@ -201,7 +192,7 @@ def test_the_report_renders_in_chromium(built):
     page_path = (built / "latest" / "index.html").resolve()
     errors, remote = [], []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=list(CHROMIUM_ARGS))
         try:
             page = browser.new_page(viewport={"width": 1360, "height": 1000})
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
