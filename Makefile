@@ -21,7 +21,7 @@ WRK := /usr/bin/wrk
 APT_INSTALL = if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq
 
-.PHONY: setup browser wrk test lint verify bench bench-quick crosscheck report compare serve clean
+.PHONY: setup browser wrk test lint verify bench bench-quick crosscheck report publish compare serve clean
 
 setup: $(VENV)/.installed $(VENV_2022)/.installed
 
@@ -77,8 +77,15 @@ crosscheck: setup wrk
 bench-quick:
 	$(MAKE) bench QUICK=1
 
+# The report of the latest stored run; with none here, the committed reference's, rebuilt from
+# the committed results (RUN=DIR for another stored run).
+RUN ?= $(if $(wildcard bench/results/latest/run.json),bench/results/latest,reference)
 report: setup
-	$(PY) -m reports
+	$(PY) -m reports --run $(RUN) $(if $(filter reference,$(RUN)),--out reference/report)
+
+# Make the latest stored run the published reference in reference/ (RUN=DIR for another one).
+publish: setup
+	$(PY) -m reports publish $(if $(filter reference,$(RUN)),bench/results/latest,$(RUN))
 
 # Does bench/results/latest reproduce the run in reference/? (REFERENCE=DIR for another one.)
 compare: setup

@@ -1,6 +1,7 @@
 """python -m reports [--run DIR] [--out DIR] [--reference DIR]: the HTML report of one stored
 benchmark run; python -m reports compare [RUN] [--reference DIR] [--json FILE]: does a stored
-run reproduce a reference run?"""
+run reproduce a reference run? python -m reports publish [RUN] [--to DIR]: make a stored run
+the published reference (reports/publish.py)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ from bench.store.files import atomic_write_text
 from reports import DEFAULT_RUN, OUTPUT_DIR, REFERENCE_DIR, inputs, reproduction
 from reports.build import build
 from reports.inputs import RunError
+from reports.publish import publish
 from reports.reproduction_text import as_record, as_text
 
 EXIT_USAGE = 2
 EXIT_NOT_REPRODUCED = 1
 COMPARE = "compare"
+PUBLISH = "publish"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,6 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     # A subcommand beside the options of old: `python -m reports --run DIR` keeps its meaning.
     if argv[:1] == [COMPARE]:
         return compare_main(argv[1:])
+    if argv[:1] == [PUBLISH]:
+        return publish_main(argv[1:])
     return build_main(argv)
 
 
@@ -93,6 +98,30 @@ def compare_main(argv: list[str]) -> int:
             return EXIT_USAGE
     print(as_text(comparison))
     return EXIT_NOT_REPRODUCED if comparison.outcome == reproduction.NOT_REPRODUCED else 0
+
+
+def publish_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog=f"python -m reports {PUBLISH}",
+        description="Make a finished stored run the published reference: its results without "
+        "raw logs, and its report built from them, replace the reference folder at once.",
+    )
+    parser.add_argument(
+        "run", type=Path, nargs="?", default=DEFAULT_RUN,
+        help=f"stored run folder (default: {DEFAULT_RUN})",
+    )  # fmt: skip
+    parser.add_argument(
+        "--to", type=Path, default=REFERENCE_DIR,
+        help=f"reference folder (default: {REFERENCE_DIR})",
+    )  # fmt: skip
+    args = parser.parse_args(argv)
+    try:
+        page = publish(args.run, args.to)
+    except RunError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(page)
+    return 0
 
 
 if __name__ == "__main__":

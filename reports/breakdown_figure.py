@@ -46,7 +46,7 @@ def breakdown_figure(stored: StoredRun, scenario: str = "api_single") -> figures
         caption=_caption(stored, found),
         alt="Horizontal stacked bars, one per deployment: the harness floor, the server and "
         "framework, and the model's in-process time, with the measured end-to-end median.",
-        png_base64=figures._png(fig),
+        svg=figures._svg(fig, "fig-latency-breakdown"),
     )
 
 

@@ -14,12 +14,14 @@ from bench.store.files import atomic_write_text
 from bench.store.runs import RunIdError, check_run_id, point_latest
 from reports import (
     OUTPUT_DIR,
+    PROJECT_ROOT,
     breakdown,
     breakdown_figure,
     claims,
     figures,
     glance,
     hardening,
+    headline,
     inputs,
     perf_tables,
     reproduction,
@@ -72,12 +74,20 @@ class Section:
     not_covered: list[str]
 
 
-def build(run_dir: Path, output_root: Path = OUTPUT_DIR, reference: Path | None = None) -> Path:
+def build(
+    run_dir: Path,
+    output_root: Path = OUTPUT_DIR,
+    reference: Path | None = None,
+    shown_as: Path | None = None,
+    compared: bool = True,
+) -> Path:
     """Write the report of the run in run_dir; returns the path of its index.html. With a
     reference run (`reference`, else REFERENCE_DIR when it holds one; never the run itself) the
-    report says whether this run reproduces it."""
+    report says whether this run reproduces it. shown_as: the folder the page names as the
+    run's (default run_dir), inside the project as a relative path. compared=False: no
+    reproduction section (the published reference itself)."""
     stored = inputs.load(run_dir)
-    against = reproduction.default_reference(stored, reference)
+    against = reproduction.default_reference(stored, reference) if compared else None
     registry = claims.load_registry()
     # Each stack's claims are checked on its own view; today's view of a run served from
     # today's stack alone is the run itself, so its verdicts are those it always had.
@@ -88,6 +98,7 @@ def build(run_dir: Path, output_root: Path = OUTPUT_DIR, reference: Path | None 
     if against is not None:
         comparison = reproduction.compare_runs(stored, against, registry, by_stack)
     page = {**context(stored, registry, views, by_stack), **reproduction_text.section(comparison)}
+    page["run_path"] = shown_path(shown_as or stored.path)
     html = render(page)
     out = output_folder(output_root, stored.run_id)
     out.mkdir(parents=True, exist_ok=True)
@@ -105,6 +116,15 @@ def build(run_dir: Path, output_root: Path = OUTPUT_DIR, reference: Path | None 
     # which `make report` builds from, is the one that only a finished run moves.
     point_latest(output_root, out)
     return out / "index.html"
+
+
+def shown_path(path: Path) -> str:
+    """A run folder as the page names it: relative to the project when inside it, so that a
+    page built on one machine names no folder of that machine."""
+    try:
+        return str(path.resolve().relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path)
 
 
 def write_reproduction(out: Path, comparison: reproduction.Comparison | None) -> None:
@@ -184,6 +204,7 @@ def context(
         "checked_groups": _grouped(registry, checked),
         "framework_names": {f: display(info, f) for f in registry.frameworks},
         "sections": sections,
+        "headline_figure": headline.headline_figure(stored),
         "interaction_figure": figures.interaction_figure(stored),
         "ratio_table": perf_tables.ratio_table(stored, *bands),
         "resources_figure": figures.resources_figure(stored),
@@ -221,7 +242,6 @@ def context(
         "scaling_figure": scaling.scaling_figure(stored),
         "efficiency_table": scaling.efficiency_table(stored),
         "data_files": [n for n in DATA_FILES if (stored.path / n).exists()],
-        "run_path": str(stored.path),
         **stack_section.context(stored, registry, views, by_stack, bands),
     }
 

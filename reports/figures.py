@@ -1,4 +1,5 @@
-"""The report's figures: pure functions from the stored run to inline PNG images.
+"""The report's figures: pure functions from the stored run to inline SVG (crisp at any zoom,
+its text real text a reader can search and copy).
 
 Each point is the median over repetitions, its error bars the bracket of reports/intervals.py
 (the caption names it and its real coverage). Points where the load generator was saturated are
@@ -7,15 +8,15 @@ circled in red, not dropped.
 
 from __future__ import annotations
 
-import base64
 import io
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import matplotlib
 
-matplotlib.use("Agg")  # no display here, and the same pixels everywhere
+matplotlib.use("Agg")  # no display here
 
 import numpy as np
 import pandas as pd
@@ -53,17 +54,27 @@ class Figure:
     title: str
     caption: str
     alt: str
-    png_base64: str
-
-    @property
-    def src(self) -> str:
-        return f"data:image/png;base64,{self.png_base64}"
+    svg: str  # an <svg> element, to be placed in the page as it is
 
 
-def _png(fig: MplFigure) -> str:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
+# Before the <svg> element: the XML declaration and DOCTYPE, which an HTML page must not hold.
+SVG_PROLOGUE = re.compile(r"\A.*?(?=<svg)", re.DOTALL)
+# An id, or a reference to one, inside an SVG.
+SVG_ID = re.compile(r"""(\bid="|url\(#|href="#)([A-Za-z_][\w.-]*)""")
+# The metadata keys matplotlib writes unless told not to (a date would change every build).
+SVG_METADATA = dict.fromkeys(("Date", "Creator", "Format", "Type"))
+
+
+def _svg(fig: MplFigure, figure_id: str) -> str:
+    """The figure as an inline <svg> element. Its text stays text (svg.fonttype "none"), and
+    its ids are prefixed with the figure's id (and its clip paths' hashes salted with it), so
+    that figures sharing a page share no id and a rebuild gives the same markup."""
+    buffer = io.StringIO()
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": figure_id}):
+        fig.savefig(buffer, format="svg", dpi=DPI, metadata=SVG_METADATA)
+    svg = SVG_PROLOGUE.sub("", buffer.getvalue(), count=1)
+    # matplotlib numbers its elements (figure_1, patch_1, ...) the same in every figure.
+    return SVG_ID.sub(lambda m: f"{m.group(1)}{figure_id}-{m.group(2)}", svg)
 
 
 def _new(width: float, height: float, panels: int = 1, rows: int = 1) -> tuple[MplFigure, list]:
@@ -225,7 +236,6 @@ def scenario_figure(stored: StoredRun, scenario: str) -> Figure | None:
             f"{METRIC_TITLES[metric]} ({unit + '/s' if unit else _unit(metric)})", fontsize=10
         )
     _legend(fig, axes, bool(stats.any_flag(levels)))
-    png = _png(fig)
     title = SCENARIO_TITLES.get(scenario, scenario)
     return Figure(
         id=f"fig-{scenario}",
@@ -237,7 +247,7 @@ def scenario_figure(stored: StoredRun, scenario: str) -> Figure | None:
         ),
         alt=f"Four line charts for scenario {scenario}: throughput, p50, p90 and p99 latency "
         "against concurrent users, one line per deployment and configuration.",
-        png_base64=png,
+        svg=_svg(fig, f"fig-{scenario}"),
     )
 
 
@@ -271,7 +281,7 @@ def interaction_figure(stored: StoredRun) -> Figure | None:
         ),
         alt="Two line charts comparing form submissions of Flask and Django with Streamlit "
         "reruns: throughput and median latency against concurrent users.",
-        png_base64=_png(fig),
+        svg=_svg(fig, "fig-interaction"),
     )
 
 
@@ -316,7 +326,7 @@ def resources_figure(stored: StoredRun) -> Figure | None:
         ),
         alt="Line charts of server CPU percent and resident memory against concurrent users, "
         "one column per scenario.",
-        png_base64=_png(fig),
+        svg=_svg(fig, "fig-resources"),
     )
 
 
@@ -354,7 +364,7 @@ def cold_start_figure(stored: StoredRun) -> Figure | None:
         caption="Each dot is one start of the deployment; the bar is the median; "
         f"the thin line: {_bars(g[2].size for g in groups)}.",
         alt="Dot plot of cold start times in seconds per deployment.",
-        png_base64=_png(fig),
+        svg=_svg(fig, "fig-cold-start"),
     )
 
 
@@ -397,5 +407,5 @@ def code_size_figure(stored: StoredRun) -> Figure | None:
         "with the same shared model code.",
         alt="Horizontal bar charts of source lines, files, configuration and template lines per "
         "deployment.",
-        png_base64=_png(fig),
+        svg=_svg(fig, "fig-code-size"),
     )

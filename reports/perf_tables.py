@@ -86,6 +86,11 @@ def not_covered(stored: StoredRun, scenario: str) -> list[str]:
                 f"{label(stored.info, name)}: not applicable (the deployment does not "
                 f"offer this scenario; see its manifest)."
             )
+        elif scenario in (info.get("not_planned") or []):
+            lines.append(
+                f"{label(stored.info, name)}: not measured, its plan leaves this scenario out "
+                "(run.json plan.stacks)."
+            )
         elif info.get("verified") is False:
             lines.append(
                 f"{label(stored.info, name)}: not measured, it failed verification (reasons below)."

@@ -334,7 +334,7 @@ def scaling_figure(stored: StoredRun) -> figures.Figure | None:
         alt="Two line charts of throughput and median latency against the number of server "
         "worker processes, one line per deployment, with a dashed ideal linear line per "
         "deployment on the throughput chart.",
-        png_base64=figures._png(fig),
+        svg=figures._svg(fig, "fig-scaling"),
     )
 
 

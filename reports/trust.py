@@ -20,7 +20,7 @@ from bench.store.rules import (
     run_validity,
     samples_needed,
 )
-from bench.store.table import OPEN_LOOP, SLO, SLO_STEP_BUDGET, read_rows
+from bench.store.table import OPEN_LOOP, SLO, SLO_LOWER_BOUND_STOPS, read_rows
 from reports import stats, text
 from reports.inputs import StoredRun
 from reports.tables import Cell, Table, _est, _num, label, ordered
@@ -195,8 +195,8 @@ def slo_table(stored: StoredRun) -> Table:
         )
         behind = _generator_behind(results, deployment, config, closed, rate)
         shown = text.number(rate, 0) if not math.isnan(rate) else "none"
-        if stop == SLO_STEP_BUDGET and not math.isnan(rate):
-            shown = f"≥ {shown}"  # the budget ran out first: the limit is higher still
+        if stop in SLO_LOWER_BOUND_STOPS and not math.isnan(rate):
+            shown = f"≥ {shown}"  # the budget ran out, or a trial above was void: not a limit
         if behind:
             shown += f" {SATURATED_MARK}"
             stop = f"the load generator fell behind its schedule at {behind}: " + stop
@@ -218,14 +218,19 @@ def slo_table(stored: StoredRun) -> Table:
         "until a trial misses, bisects to within 10 %, and confirms the rate with a repeat trial "
         "(MLPerf's Server scenario); each trial draws its own Poisson arrivals (a seed per "
         "trial), so the confirmation is not the same pattern again. \u2265 rate: the search "
-        "spent its step budget before a trial missed or bisection closed in, so the highest "
-        "sustainable rate is at least the one shown, not known to be it. A trial passes when "
+        "spent its step budget before a trial missed or bisection closed in, or a trial above "
+        "it missed with the load generator behind its schedule (void: it says nothing of the "
+        "server, and the search goes no higher), so the highest sustainable rate is at least "
+        "the one shown, not known to be it. After a trial that missed, the next one waits "
+        "until the server is idle again. A trial passes when "
         "its p99 is under the bound, with no more than 0.1 % of its interactions failed and no "
         "more than 1 % sent late, and with at "
         f"least {_trial_minimums(stored)} interactions due in its window.",
-        f"{SATURATED_MARK} the search stopped at a rate where more than 1 % of the requests were "
-        "sent late: the open-loop load generator (one Locust process) fell behind, so the limit "
-        "shown may be the generator's, not the server's.",
+        f"{SATURATED_MARK} a trial had more than 1 % of its requests sent late: the open-loop "
+        "load generator (one Locust process) fell behind its schedule there.",
+        "The null target answers at once: its row is the open-loop load generator's own "
+        "ceiling, the rate up to which it keeps its schedule (its trials miss only when it "
+        "falls behind).",
         "Closed-loop peak: the highest median throughput of the same scenario and configuration "
         "at any user level above (users wait for each answer, so that figure carries no latency "
         "bound).",

@@ -71,3 +71,25 @@ def test_the_passes_aside_are_marked_so_a_plan_can_give_them_fewer_repetitions()
     plan = dataclasses.replace(PLAN, repetitions=5, aside_repetitions=3)
     assert [plan.measures_aside(rep) for rep in range(1, 6)] == [True] * 3 + [False] * 2
     assert PLAN.measures_aside(99)
+
+
+def test_the_main_passes_starts_are_the_cold_start_samples_after_the_first():
+    from types import SimpleNamespace
+
+    from bench.run.cold_starts import first_own_sample, pass_start_sample
+
+    plan = dataclasses.replace(PLAN, repetitions=5, cold_starts=5)
+    run = SimpleNamespace(plan=plan, target=None, model_name="iris-logreg")
+    flask = deployment("flask")
+    samples = [pass_start_sample(run, flask, "default", "iris-logreg", rep) for rep in range(1, 6)]
+    # Sample 1 is verification's start; repetitions 1 to 4 give 2 to 5; repetition 5 none.
+    assert samples == [2, 3, 4, 5, None]
+    assert first_own_sample(run) == 7  # no start of their own: 5 samples are all given
+    for label, model in (("workers_2", "iris-logreg"), ("no_gc", "iris-logreg"),
+                         ("default", "iris-forest")):  # fmt: skip
+        assert pass_start_sample(run, flask, label, model, 1) is None
+    assert pass_start_sample(run, deployment("null"), "default", "iris-logreg", 1) is None
+    target = SimpleNamespace(plan=plan, target="http://example", model_name="iris-logreg")
+    assert pass_start_sample(target, flask, "default", "iris-logreg", 1) is None
+    more = SimpleNamespace(plan=dataclasses.replace(plan, repetitions=1), target=None)
+    assert first_own_sample(more) == 3  # one repetition gives sample 2; 3 to 5 start on their own

@@ -6,7 +6,7 @@ from bench.targets.manifest import discover
 
 def test_the_shipped_profiles_load():
     full, quick = load_plan("full"), load_plan("quick")
-    assert full.repetitions >= 3 and len(full.levels) >= 3
+    assert full.repetitions >= 5 and len(full.levels) >= 2
     assert quick.repetitions == 1 and len(quick.levels) == 2
     assert "default" in full.configs and quick.configs == ("default",)
     assert full.slo and full.model_variants and full.scaling
@@ -91,3 +91,49 @@ def test_a_broken_window_rule_or_crosscheck_says_what_is_wrong(tmp_path, extra, 
 def test_the_full_profile_crosschecks_with_wrk_inside_its_repetitions():
     full = load_plan("full")
     assert full.crosscheck and 1 <= full.crosscheck.repetitions <= full.repetitions
+
+
+def test_a_scenario_may_need_fewer_interactions_in_its_windows(tmp_path):
+    path = tmp_path / "plan.toml"
+    path.write_text(
+        "[profiles.x]\nlevels = [1]\nwindow_s = 3\nwindow_min_interactions = 500\n"
+        "scenario_min_interactions = { ui_session = 100 }\n"
+    )
+    plan = load_plan("x", path)
+    assert plan.window_rule("ui_session").min_interactions == 100
+    assert plan.window_rule("api_single").min_interactions == 500
+    assert plan.window_rule().min_interactions == 500
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("scenario_min_interactions = { chat = 10 }\n", "scenario_min_interactions: chat"),
+        ("scenario_min_interactions = 100\n", "scenario_min_interactions must be a table"),
+        ('[profiles.x.stacks.2022]\nlevels = [1]\nscenarios = ["chat"]\n', "scenarios must be"),
+    ],
+)
+def test_a_broken_scenario_setting_says_what_is_wrong(tmp_path, extra, message):
+    path = tmp_path / "plan.toml"
+    path.write_text("[profiles.x]\nlevels = [1]\nwindow_s = 3\n" + extra)
+    with pytest.raises(PlanError, match=message):
+        load_plan("x", path)
+
+
+def test_another_stack_may_load_fewer_scenarios_and_the_slo_search_fewer_roles():
+    deployments = {d.name: d for d in discover()}
+    full = load_plan("full")
+    stack = full.stacks["2022"]
+    assert stack.scenarios is not None
+    django_2022, django = deployments["django-2022"], deployments["django"]
+    assert full.scenarios_for(django_2022) == tuple(
+        s for s in django_2022.scenarios if s in stack.scenarios
+    )
+    assert full.scenarios_for(django) == django.scenarios
+    assert full.slo is not None
+    searched = {d.name for d in deployments.values() if full.searches_slo(d)}
+    assert searched == {
+        d.name for d in deployments.values() if d.role in full.slo.roles and d.stack.name == "today"
+    }
+    # The review's frameworks and the null target (the generator's open-loop ceiling).
+    assert {"flask", "django", "streamlit", "null"} <= searched and "fastapi" not in searched

@@ -203,7 +203,7 @@ def test_without_the_null_target_at_one_user_nothing_is_built(stored):
 def test_the_figure_builds(stored):
     figure = breakdown_figure.breakdown_figure(stored)
     assert isinstance(figure, figures.Figure)
-    assert figure.id == "fig-latency-breakdown" and figure.png_base64
+    assert figure.id == "fig-latency-breakdown" and figure.svg.startswith("<svg")
     assert "Wsgi (reference)" in figure.caption  # flagged deployments are named
     assert breakdown_figure.breakdown_figure(stored, "form") is None
     context = build.latency_breakdown(stored)

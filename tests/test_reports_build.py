@@ -44,8 +44,25 @@ def test_the_report_is_written_with_its_data_and_a_latest_link(built, capsys):
 def test_the_page_is_self_contained(html):
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
     assert "<script" not in html
-    assert html.count('src="data:image/png;base64,') >= 6
+    # Figures are inline SVG: their text is text, and nothing is an image file or a data URI.
+    assert html.count('<div class="plot" role="img"') >= 6
+    assert "<?xml" not in html and "<!DOCTYPE svg" not in html and "data:image" not in html
     assert 'href="results.csv"' in html
+
+
+def test_the_headline_picture_follows_table_i(html):
+    glance, headline = html.index('id="table-i-glance"'), html.index('id="fig-headline"')
+    assert glance < headline < html.index('id="claims"')
+    figure = html[headline : html.index("</figure>", headline)]
+    # The three frameworks, as users (form, Streamlit rerun) and as an API, with their text.
+    for name in ("Flask", "Django", "Streamlit", "form", "ui_session", "API"):
+        assert name in figure
+
+
+def test_no_id_is_used_twice_on_the_page(html):
+    # Inline SVGs bring their own ids (clip paths): each figure salts them with its own id.
+    ids = re.findall(r"""\bid=["']([^"']+)["']""", html)
+    assert ids and [i for i in set(ids) if ids.count(i) > 1] == []
 
 
 def test_the_claims_table_has_one_row_per_registered_claim(html):
@@ -200,12 +217,16 @@ def test_the_report_renders_in_chromium(built):
             page.on("request", lambda r: remote.append(r.url) if r.url.startswith("http") else None)
             page.goto(page_path.as_uri(), wait_until="load")
             rows = page.locator("#claims-table tr.claim").count()
-            widths = page.eval_on_selector_all("img", "imgs => imgs.map(i => i.naturalWidth)")
+            widths = page.eval_on_selector_all(
+                "figure .plot svg", "plots => plots.map(p => p.getBoundingClientRect().width)"
+            )
+            plot_text = page.locator("figure .plot svg text").count()
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
         finally:
             browser.close()
     assert rows == len(claims.load_registry().claims)
     assert widths and all(w > 0 for w in widths)
+    assert plot_text > 0  # searchable text, not paths
     assert errors == []
     assert remote == []

@@ -119,6 +119,28 @@ def test_late_sends_never_fail_a_pass_but_mark_a_miss_as_the_generators():
     assert not search_max_rate(target(100.0), API_SLO, 10.0).generator_bound
 
 
+def test_a_trial_the_generator_fell_behind_in_is_void_and_the_search_goes_no_higher():
+    def behind_above_100(rate):
+        return Trial(rate, 5.0 if rate <= 100 else 500.0, 1000, 0, 0 if rate <= 100 else 500)
+
+    result = search_max_rate(behind_above_100, API_SLO, 10.0)
+    # 10, 20, 40, 80 met; 160 void: no bisection toward it, 80 is a lower bound, confirmed.
+    assert [t.rate for t in result.trials] == [10.0, 20.0, 40.0, 80.0, 160.0, 80.0]
+    assert result.stopped is Stop.GENERATOR_BEHIND and result.rate == 80.0 and result.confirmed
+    # A miss the generator kept up with is the server's: the search bisects toward it.
+    plain = search_max_rate(target(100.0), API_SLO, 10.0)
+    assert plain.stopped is Stop.CONVERGED and 90.0 <= (plain.rate or 0) <= 100.0
+
+    def behind_in_bisection(rate):
+        behind = 110 < rate < 190
+        return Trial(rate, 500.0 if rate > 100 else 5.0, 1000, 0, 500 if behind else 0)
+
+    bisected = search_max_rate(behind_in_bisection, API_SLO, 25.0)
+    # 25, 50, 100 met, 200 missed (the server's), 150 void: no further bisection.
+    assert [t.rate for t in bisected.trials] == [25.0, 50.0, 100.0, 200.0, 150.0, 100.0]
+    assert bisected.stopped is Stop.GENERATOR_BEHIND and bisected.rate == 100.0
+
+
 @pytest.mark.parametrize("max_steps", [1, 2, 3, 5, 8, 13])
 def test_the_step_budget_is_respected_and_a_larger_one_never_does_worse(max_steps):
     result = search_max_rate(target(730.0), API_SLO, 1.0, max_steps=max_steps)

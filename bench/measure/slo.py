@@ -30,7 +30,7 @@ from bench.load.spec import LoadSpec, WindowRule
 from bench.load.window import Target, run_load
 from bench.measure.metrics import Request, Window, late_sends
 from bench.store.rules import FAILURE_ALLOWANCE, LATE_SEND_ALLOWANCE
-from bench.store.table import SLO_STEP_BUDGET
+from bench.store.table import SLO_GENERATOR_BEHIND, SLO_STEP_BUDGET
 
 # The default bounds on p99 latency from the schedule: an API call, and a Streamlit interaction
 # (a whole script rerun, which a person waits for).
@@ -109,6 +109,7 @@ class Stop(StrEnum):
 
     CONVERGED = "the last pass and the first miss are within the tolerance"
     STEP_BUDGET = SLO_STEP_BUDGET
+    GENERATOR_BEHIND = SLO_GENERATOR_BEHIND
     MAX_RATE = "the maximum rate met the objective"
     LOWEST_RATE_MISSED = "the start rate already missed the objective"
 
@@ -143,8 +144,10 @@ def search_max_rate(
     Doubles from `start_rate` until a trial misses or `max_rate` is reached (when `start_rate`
     itself misses, halves instead, down to `min_rate`, until a trial passes), then bisects
     between the last pass and the first miss; bracketing and bisection together run at most
-    `max_steps` trials. Then the rate found is measured again: if the
-    repeat misses, the rate steps down by `tolerance` and is tried again, at most
+    `max_steps` trials. A trial above the last pass that missed with the load generator behind
+    its schedule is void: it says nothing of the server, so the search goes no higher and the
+    rate found is a lower bound (Stop.GENERATOR_BEHIND). Then the rate found is measured again:
+    if the repeat misses, the rate steps down by `tolerance` and is tried again, at most
     `max_confirmations` trials in all. A rate no repeat confirms is reported as None.
     """
     if not (math.isfinite(start_rate) and start_rate > 0):
@@ -162,16 +165,29 @@ def search_max_rate(
         trials.append(dataclasses.replace(trial, verdict=slo.judge(trial)))
         return trials[-1].met
 
+    def void() -> bool:
+        return trials[-1].verdict.startswith(GENERATOR_BEHIND)
+
     passed, missed = _first_pass(passes, start_rate, min_rate, max_steps, trials)
     if passed is None:
         return SloResult(None, False, Stop.LOWEST_RATE_MISSED, tuple(trials))
+    behind = False
     while missed is None and len(trials) < max_steps and passed != max_rate:
         rate = passed * 2 if max_rate is None else min(passed * 2, max_rate)
         passed, missed = (rate, None) if passes(rate) else (passed, rate)
-    while missed is not None and missed - passed > tolerance * passed and len(trials) < max_steps:
+        behind = missed is not None and void()
+    while (
+        not behind
+        and missed is not None
+        and missed - passed > tolerance * passed
+        and len(trials) < max_steps
+    ):
         rate = (passed + missed) / 2
         passed, missed = (rate, missed) if passes(rate) else (passed, rate)
-    if missed is None:
+        behind = missed == rate and void()
+    if behind:
+        stopped = Stop.GENERATOR_BEHIND
+    elif missed is None:
         stopped = Stop.MAX_RATE if passed == max_rate else Stop.STEP_BUDGET
     else:
         stopped = Stop.CONVERGED if missed - passed <= tolerance * passed else Stop.STEP_BUDGET

@@ -1,4 +1,12 @@
-"""Cold starts: spawn to the first correct prediction a real client gets, sampled interleaved."""
+"""Cold starts: spawn to the first correct prediction a real client gets, sampled interleaved.
+
+Sample 1 is the first start, at verification. Samples 2 and up are the starts of each
+deployment's main pass (default configuration, main model) in repetitions 1, 2, ...: a fresh
+process spawned under the same pinning, after the previous server stopped, as a separate
+cold-start sample would be, so those starts are measured rather than made again. Only samples
+beyond the repetitions (a plan with more cold starts than repetitions + 1) get starts of their
+own, after the load, interleaved.
+"""
 
 from __future__ import annotations
 
@@ -27,14 +35,31 @@ from shared_model.model import LoadedModel, predict
 ATTEMPT_TIMEOUT_S = 5
 
 
+def pass_start_sample(run: Run, d: Deployment, config: str, model: str, rep: int) -> int | None:
+    """The cold-start sample a pass's first server start gives, or None: the main pass
+    (default configuration, main model) of repetition `rep` gives sample rep + 1, while the
+    plan asks for that many."""
+    if d.role == CALIBRATION or run.target or config != "default" or model != run.model_name:
+        return None
+    sample = rep + 1
+    return sample if sample <= run.plan.cold_starts_of(d) else None
+
+
+def first_own_sample(run: Run) -> int:
+    """The first sample the pass starts do not give (the starts of repetitions 1 to R give
+    samples 2 to R + 1)."""
+    return run.plan.repetitions + 2
+
+
 def measure_cold_starts(run: Run, deployments: list[Deployment]) -> None:
-    """Samples 2 and up (the first start, at verification, was sample 1), interleaved."""
+    """The samples the verification start and the main passes' starts did not give, with a
+    start of their own each, interleaved."""
     deployments = [
         d
         for d in deployments
         if d.role != CALIBRATION and not run.target and run.plan.cold_starts_of(d) > 1
     ]
-    for sample in range(2, run.plan.cold_starts + 1):
+    for sample in range(first_own_sample(run), run.plan.cold_starts + 1):
         for d in rotated(deployments, sample - 1):
             raise_if_interrupted()
             say(f"cold start {sample}/{run.plan.cold_starts}: {d.name}")

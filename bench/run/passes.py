@@ -41,7 +41,7 @@ def passes(plan: Plan, d: Deployment, main_model: str, server_cores: int) -> lis
     """Every pass of deployment `d`, main configurations first."""
     found = [
         Pass(
-            d, config, config, main_model, d.scenarios, plan.levels_for(d, config),
+            d, config, config, main_model, plan.scenarios_for(d), plan.levels_for(d, config),
             aside=d.configs[config].diagnostic,
         )
         for config in plan.configs_for(d)

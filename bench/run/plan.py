@@ -10,11 +10,15 @@ from typing import Any
 
 from bench.load.spec import WindowRule
 from bench.store.rules import samples_needed
-from bench.targets.manifest import Deployment
+from bench.targets.manifest import SCENARIOS, Deployment
 from bench.targets.stacks import TODAY
 from shared_model.model import MODEL_NAMES
 
 PLAN_PATH = Path(__file__).resolve().parent.parent / "plan.toml"
+# A profile's keys that hold tables.
+TABLE_KEYS = (
+    "slo", "model_variants", "scaling", "stacks", "crosscheck", "scenario_min_interactions",
+)  # fmt: skip
 
 
 class PlanError(ValueError):
@@ -31,6 +35,9 @@ class SloSearch:
     warmup_s: float
     max_steps: int
     configs: tuple[str, ...] = ("default",)
+    # The deployment roles (manifest `role`) searched. The null target's ("calibration") is the
+    # load generator's open-loop ceiling: the rate past which it falls behind its schedule.
+    roles: tuple[str, ...] = ("subject", "reference")
     # Interactions a trial needs for its p99 to count (default: what the report requires of any
     # p99, bench/store/rules.py); the window grows at low rates to hold them.
     min_interactions: dict[str, int] = field(default_factory=dict)
@@ -67,13 +74,15 @@ class Scaling:
 @dataclass(frozen=True)
 class StackPlan:
     """What a deployment served from another stack (bench/targets/stacks.py) is measured at:
-    its main passes for these configs at these levels, never model-variant or scaling passes;
-    cold starts and the SLO search only where flagged."""
+    its main passes for these configs and scenarios at these levels, never model-variant or
+    scaling passes; cold starts and the SLO search only where flagged."""
 
     levels: tuple[int, ...]
     configs: tuple[str, ...] = ("default",)
     cold_starts: bool = True
     slo: bool = False
+    # The scenarios its passes load (None: every scenario its manifest lists).
+    scenarios: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -112,6 +121,9 @@ class Plan:
     # interactions it must hold (default: enough for a p99), how steady it must be.
     window_min_s: float = 2.0
     window_min_interactions: int = field(default_factory=lambda: samples_needed("latency_p99"))
+    # Scenario -> the interactions its windows must hold instead (a scenario whose windows would
+    # otherwise run to window_s without reaching the default, e.g. a few Streamlit reruns a second).
+    scenario_min_interactions: dict[str, int] = field(default_factory=dict)
     steady_tolerance: float = 0.10
     # The repetitions that also measure the passes aside (diagnostic configs, model variants,
     # worker counts): the first this many; None: all of them.
@@ -120,11 +132,13 @@ class Plan:
     def measures_aside(self, rep: int) -> bool:
         return self.aside_repetitions is None or rep <= self.aside_repetitions
 
-    def window_rule(self) -> WindowRule:
+    def window_rule(self, scenario: str | None = None) -> WindowRule:
         return WindowRule(
             min_s=min(self.window_min_s, self.window_s),
             max_s=self.window_s,
-            min_interactions=self.window_min_interactions,
+            min_interactions=self.scenario_min_interactions.get(
+                scenario or "", self.window_min_interactions
+            ),
             steady_tolerance=self.steady_tolerance,
         )
 
@@ -141,7 +155,9 @@ class Plan:
 
     def searches_slo(self, deployment: Deployment) -> bool:
         other = self.stack_plan(deployment)
-        return self.slo is not None and (other is None or other.slo)
+        if self.slo is None or deployment.role not in self.slo.roles:
+            return False
+        return other is None or other.slo
 
     def cold_starts_of(self, deployment: Deployment) -> int:
         other = self.stack_plan(deployment)
@@ -162,6 +178,12 @@ class Plan:
         # compare a framework's configurations, on each stack.
         chosen = deployment.configs if self.probe_all_configs else self.configs_for(deployment)
         return [name for name in chosen if not deployment.configs[name].diagnostic]
+
+    def scenarios_for(self, deployment: Deployment) -> tuple[str, ...]:
+        other = self.stack_plan(deployment)
+        if other is None or other.scenarios is None:
+            return deployment.scenarios
+        return tuple(s for s in deployment.scenarios if s in other.scenarios)
 
     def levels_for(self, deployment: Deployment, config: str) -> tuple[int, ...]:
         if (other := self.stack_plan(deployment)) is not None:
@@ -204,6 +226,9 @@ def load_plan(profile: str, path: Path = PLAN_PATH) -> Plan:
             scaling=_scaling(data["scaling"]) if "scaling" in data else None,
             crosscheck=_crosscheck(data["crosscheck"]) if "crosscheck" in data else None,
             stacks={str(k): _stack(v) for k, v in data.get("stacks", {}).items()},
+            scenario_min_interactions={
+                str(k): int(v) for k, v in data.get("scenario_min_interactions", {}).items()
+            },
             **_window(data),
         )
     except KeyError as exc:
@@ -247,7 +272,7 @@ def _type_problems(data: Any) -> list[str]:
         problems.append(f"tampered_model_probe must be true or false, not {value!r}")
     problems += [
         f"{key} must be a table, as [profiles.NAME.{key}]"
-        for key in ("slo", "model_variants", "scaling", "stacks", "crosscheck")
+        for key in TABLE_KEYS
         if key in data and not isinstance(data[key], dict)
     ]
     stacks = data.get("stacks", {})
@@ -279,6 +304,7 @@ def _slo(data: dict[str, Any]) -> SloSearch:
         warmup_s=float(data.get("warmup_s", 0)),
         max_steps=int(data.get("max_steps", 8)),
         configs=tuple(str(c) for c in data.get("configs", ("default",))),
+        roles=tuple(str(r) for r in data.get("roles", ("subject", "reference"))),
         min_interactions={str(k): int(v) for k, v in data.get("min_interactions", {}).items()},
     )
 
@@ -311,7 +337,7 @@ def _crosscheck(data: dict[str, Any]) -> WrkCrosscheck:
 
 
 def _stack(data: dict[str, Any]) -> StackPlan:
-    unknown = set(data) - {"levels", "configs", "cold_starts", "slo"}
+    unknown = set(data) - {"levels", "configs", "cold_starts", "slo", "scenarios"}
     if unknown:
         raise ValueError(f"unknown stack key(s) {sorted(unknown)}")
     flags = {k: data[k] for k in ("cold_starts", "slo") if k in data}
@@ -320,6 +346,7 @@ def _stack(data: dict[str, Any]) -> StackPlan:
     return StackPlan(
         levels=tuple(int(n) for n in data["levels"]),
         configs=tuple(str(c) for c in data.get("configs", ("default",))),
+        scenarios=tuple(str(s) for s in data["scenarios"]) if "scenarios" in data else None,
         **flags,
     )
 
@@ -361,5 +388,13 @@ def _check(plan: Plan, path: Path) -> None:
     for name, stack in plan.stacks.items():
         if not stack.levels or min(stack.levels) < 1 or "default" not in stack.configs:
             problems.append(f"stacks.{name}: levels must be positive and configs hold 'default'")
+        if stack.scenarios is not None and not set(stack.scenarios) <= set(SCENARIOS):
+            problems.append(f"stacks.{name}: scenarios must be among {list(SCENARIOS)}")
+    for scenario, count in plan.scenario_min_interactions.items():
+        if scenario not in SCENARIOS or count < 0:
+            problems.append(
+                f"scenario_min_interactions: {scenario} = {count}: scenarios among "
+                f"{list(SCENARIOS)}, counts >= 0"
+            )
     if problems:
         raise PlanError(f"{path}: profile {plan.profile!r}: " + "; ".join(problems))

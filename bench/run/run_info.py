@@ -82,6 +82,8 @@ def deployment_entry(
         "host_check": d.host_check,
         "scenarios": list(d.scenarios),
         "not_applicable": [s for s in SCENARIOS if s not in d.scenarios],
+        # Offered, but left out by the plan (another stack's `scenarios`).
+        "not_planned": [s for s in d.scenarios if s not in plan.scenarios_for(d)],
         "configs": {name: d.configs[name].description for name in plan.configs_for(d)},
         "diagnostic_configs": [name for name in plan.configs_for(d) if d.configs[name].diagnostic],
         # Passes beside the main ones (bench/run/passes.py): worker counts and other model variants.

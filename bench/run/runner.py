@@ -30,7 +30,7 @@ from bench.measure.metrics import (
 )
 from bench.run import environment, lock
 from bench.run.checking import verify_and_probe
-from bench.run.cold_starts import measure_cold_starts
+from bench.run.cold_starts import first_correct_prediction, measure_cold_starts, pass_start_sample
 from bench.run.context import Run, log_path, noted, phase_table, rotated, timed
 from bench.run.passes import CALIBRATION, Pass, passes
 from bench.run.plan import Plan
@@ -39,7 +39,7 @@ from bench.run.slo_search import search_slo, searches_of
 from bench.run.wrk_check import crosscheck_scenario, write_run_crosscheck
 from bench.store.rules import run_validity
 from bench.store.runs import new_run_dir, point_latest
-from bench.store.table import FLOOR, Row, write_rows
+from bench.store.table import COLD_START, FLOOR, Row, write_rows
 from bench.targets.bind import Bind, binding, lines_to_say
 from bench.targets.cores import (
     AUTO,
@@ -258,19 +258,28 @@ def restart(
         stop(previous)
     running = None
     suffix = "" if p.model == run.model_name else f"-{p.model}"
+    d = p.deployment
+    sample = None if previous else pass_start_sample(run, d, p.label, p.model, rep)
     try:
         running = start(
-            p.deployment,
+            d,
             p.config,
             cores=run.server_cores,
-            log_path=log_path(run, p.deployment, p.label, f"r{rep}{suffix}"),
+            log_path=log_path(run, d, p.label, f"r{rep}{suffix}"),
             extra_env=p.server_env,
         )
-        wait_healthy(running)
+        if sample is None:
+            wait_healthy(running)
+        else:
+            seconds = first_correct_prediction(running, run.model)
+            run.add(d, "default", COLD_START, 0, sample, {"cold_start_s": seconds})
+            say(f"    cold start {sample}/{run.plan.cold_starts_of(d)}: {seconds:.2f} s")
         # gunicorn answers health as soon as one worker is up; the others may still be loading.
         wait_until_idle(running)
     except DeploymentError as exc:
         say(f"    {exc}")
+        if sample is not None:
+            run.fail_level(d, "default", COLD_START, 0, sample, str(exc))
         if running is not None:
             stop(running)
         return None
@@ -288,7 +297,7 @@ def load_spec(run: Run, p: Pass, scenario: str, base_url: str, rep: int) -> Load
         base_url=base_url,
         steps=p.levels,
         warmup_s=run.plan.warmup_s,
-        rule=run.plan.window_rule(),
+        rule=run.plan.window_rule(scenario),
         cores=run.loadgen_cores,
         payload_file=run.payload_file(p.model),
         out_prefix=prefix,

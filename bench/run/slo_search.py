@@ -6,7 +6,8 @@ A search runs once per run, in the first repetition, on the server of the pass i
 right after that pass's closed-loop load: the server is warm and no start is spent on it. It is
 seeded from the closed-loop peak just measured there: the first rate tried is SEED_SHARE of
 that peak (the plan's start rate when there is none), and from there it doubles, or halves
-when the seed already misses.
+when the seed already misses. After a trial that missed, the next waits until the server has
+drained the backlog the overload left (its CPU idle again).
 """
 
 from __future__ import annotations
@@ -29,9 +30,10 @@ from bench.measure.slo import (
     search_max_rate,
 )
 from bench.run.context import Run
-from bench.run.passes import CALIBRATION, Pass
+from bench.run.passes import Pass
 from bench.store.table import OPEN_LOOP, SLO
 from bench.targets.manifest import Deployment
+from bench.targets.servers import wait_until_idle
 
 # The seed's share of the closed-loop peak: an open loop at half the rate a closed loop reached
 # usually meets a bound the closed loop's own latency met.
@@ -45,7 +47,7 @@ def searches_of(run: Run, p: Pass, rep: int) -> list[str]:
     plan, d = run.plan.slo, p.deployment
     if plan is None or rep != 1 or p.model != run.model_name or p.label != p.config:
         return []
-    if d.role == CALIBRATION or not run.plan.searches_slo(d):
+    if not run.plan.searches_slo(d):
         return []
     if p.config not in (("default",) if run.target else plan.configs):
         return []
@@ -63,6 +65,7 @@ def search_slo(run: Run, target: Target, p: Pass, scenario: str, closed: LoadSpe
     peak = closed_loop_peak(run, d, p.config, scenario)
     start = SEED_SHARE * peak if peak else plan.start_rates[scenario]
     trials = iter(range(1, 1000))
+    drains: list[float] = []
 
     def measure_rate(rate: float) -> Trial:
         raise_if_interrupted()
@@ -82,16 +85,25 @@ def search_slo(run: Run, target: Target, p: Pass, scenario: str, closed: LoadSpe
             raise TrialError(f"no measurement at {rate:.1f}/s: {exc}") from exc
         say(f"    {rate:.1f}/s: p99 {trial.p99_ms:.1f} ms, {trial.interactions} due, "
             f"{trial.failures} failed, {trial.late_sends} sent late")  # fmt: skip
+        if not trial.met:
+            drains.append(round(drain(target), 2))
         return trial
 
     result = search_max_rate(
         measure_rate, slo, start, max_steps=plan.max_steps, min_rate=start * LOWEST_SHARE
     )
     store_slo(run, d, p.config, scenario, slo, result)
+    run.deployment_info(d).setdefault("slo_drains", {})[f"{p.config}/{scenario}"] = drains
     run.deployment_info(d).setdefault("slo_seeds", {})[f"{p.config}/{scenario}"] = {
         "closed_loop_peak": peak,
         "start_rate": start,
     }
+
+
+def drain(target: Target) -> float:
+    """Wait until the server has worked off what an overloaded trial left queued (its CPU goes
+    idle), so that the next trial does not pay for this one's backlog; returns seconds waited."""
+    return wait_until_idle(target)
 
 
 def closed_loop_peak(run: Run, d: Deployment, config: str, scenario: str) -> float | None:
@@ -133,6 +145,6 @@ def store_slo(
     run.deployment_info(d).setdefault("slo_stops", {})[f"{config}/{scenario}"] = str(
         result.stopped.value
     )
-    at_least = "at least " if result.stopped is Stop.STEP_BUDGET else ""
+    at_least = "at least " if result.stopped in (Stop.STEP_BUDGET, Stop.GENERATOR_BEHIND) else ""
     shown = "none" if result.rate is None else f"{at_least}{result.rate:.1f}/s"
     say(f"  max rate under the SLO: {shown} ({'confirmed' if result.confirmed else 'unconfirmed'})")

@@ -137,6 +137,7 @@ class DeploymentEntry(Record):
     server_version: str
     scenarios: list[str]
     not_applicable: list[str]
+    not_planned: list[str] | None = None  # offered, left out by the plan (absent in older runs)
     configs: dict[str, str]  # config -> its description
     verified: bool
     verify_failures: list[VerifyFailure]
@@ -159,6 +160,8 @@ class DeploymentEntry(Record):
     # Only where an SLO search ran: "<config>/<scenario>" -> its seed, and why it stopped.
     slo_seeds: dict[str, SloSeed] | None = None
     slo_stops: dict[str, str] | None = None
+    # "<config>/<scenario>" -> seconds the server took to go idle after each trial that missed.
+    slo_drains: dict[str, list[float]] | None = None
 
 
 class RunInfo(Record):

@@ -72,6 +72,12 @@ SLO = "slo:"
 # run.json slo_stops: why a search stopped; this one leaves the highest sustainable rate above
 # the one found (bench/measure/slo.py Stop.STEP_BUDGET), so the report shows it as a bound.
 SLO_STEP_BUDGET = "the step budget was spent"
+# ... and this one too: a trial above it was void, the load generator behind its schedule.
+SLO_GENERATOR_BEHIND = (
+    "the load generator fell behind its schedule at a higher rate: that trial is void"
+)
+# The stops that leave the highest sustainable rate at least the one found, not known.
+SLO_LOWER_BOUND_STOPS = (SLO_STEP_BUDGET, SLO_GENERATOR_BEHIND)
 SLO_METRICS = {
     "offered_rate": "1/s",
     "late_sends": "count",

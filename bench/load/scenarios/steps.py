@@ -148,8 +148,27 @@ def _running_users() -> int:
 
 def _watch(tracker: _Tracker) -> None:
     while not tracker.done:
+        step = tracker.step
         tracker.check(time.time())
+        if tracker.step is None and step is not None and not tracker.done:
+            _advance(tracker)
         gevent.sleep(CHECK_INTERVAL_S)
+
+
+def _advance(tracker: _Tracker) -> None:
+    """Start the next step as soon as the last one is recorded: Locust asks the shape for its
+    users only once a second, which would idle up to a second between every two steps. The
+    shape's next tick then finds its answer already applied (shape_last_tick), so Locust does
+    not start the same users twice."""
+    users = tracker.begin(time.time())
+    answer = (users, _spawn_rate(users))
+    _runner.start(*answer)
+    _runner.shape_last_tick = answer
+
+
+def _spawn_rate(users: int) -> float:
+    # Locust spawns `spawn_rate` users per dispatch, a second apart: all of a step's at once.
+    return float(max(users, 1))
 
 
 class Steps(LoadTestShape):
@@ -178,8 +197,8 @@ class Steps(LoadTestShape):
             return None
         if _tracker.step is None:
             users = _tracker.begin(time.time())
-            return users, float(max(users, 1))
-        return _tracker.step.users, float(max(_tracker.step.users, 1))
+            return users, _spawn_rate(users)
+        return _tracker.step.users, _spawn_rate(_tracker.step.users)
 
     def _by_hand(self) -> tuple[int, float] | None:
         options = self.runner.environment.parsed_options
