@@ -35,12 +35,12 @@ class SloSearch:
     warmup_s: float
     max_steps: int
     configs: tuple[str, ...] = ("default",)
-    # The deployment roles (manifest `role`) searched. The null target's ("calibration") is the
-    # load generator's open-loop ceiling: the rate past which it falls behind its schedule.
-    roles: tuple[str, ...] = ("subject", "reference")
     # Interactions a trial needs for its p99 to count (default: what the report requires of any
     # p99, bench/store/rules.py); the window grows at low rates to hold them.
     min_interactions: dict[str, int] = field(default_factory=dict)
+    # The deployment roles (manifest `role`) searched. The null target's ("calibration") is the
+    # load generator's open-loop ceiling: the rate past which it falls behind its schedule.
+    roles: tuple[str, ...] = ("subject", "reference")
 
     def trial_minimum(self, scenario: str) -> int:
         return self.min_interactions.get(scenario, samples_needed("latency_p99"))
