@@ -79,6 +79,9 @@ def test_the_window_rule_comes_from_the_plan():
         ("window_min_s = 5\nsteady_tolerance = 2.0\n", "the window rule"),
         ("window_min_interactions = 1.5\n", "window_min_interactions must be a whole number"),
         ("[profiles.x.crosscheck]\nwindow_s = 0.5\n", "crosscheck: window_s >= 1"),
+        ("scenario_min_interactions = { chat = 10 }\n", "scenario_min_interactions: chat"),
+        ("scenario_min_interactions = 100\n", "scenario_min_interactions must be a table"),
+        ('[profiles.x.stacks.2022]\nlevels = [1]\nscenarios = ["chat"]\n', "scenarios must be"),
     ],
 )
 def test_a_broken_window_rule_or_crosscheck_says_what_is_wrong(tmp_path, extra, message):
@@ -103,21 +106,6 @@ def test_a_scenario_may_need_fewer_interactions_in_its_windows(tmp_path):
     assert plan.window_rule("ui_session").min_interactions == 100
     assert plan.window_rule("api_single").min_interactions == 500
     assert plan.window_rule().min_interactions == 500
-
-
-@pytest.mark.parametrize(
-    ("extra", "message"),
-    [
-        ("scenario_min_interactions = { chat = 10 }\n", "scenario_min_interactions: chat"),
-        ("scenario_min_interactions = 100\n", "scenario_min_interactions must be a table"),
-        ('[profiles.x.stacks.2022]\nlevels = [1]\nscenarios = ["chat"]\n', "scenarios must be"),
-    ],
-)
-def test_a_broken_scenario_setting_says_what_is_wrong(tmp_path, extra, message):
-    path = tmp_path / "plan.toml"
-    path.write_text("[profiles.x]\nlevels = [1]\nwindow_s = 3\n" + extra)
-    with pytest.raises(PlanError, match=message):
-        load_plan("x", path)
 
 
 def test_another_stack_may_load_fewer_scenarios_and_the_slo_search_fewer_roles():
