@@ -5,10 +5,9 @@ rerun) and as an API (Flask and Django), throughput and median latency with thei
 from __future__ import annotations
 
 from reports import figures, stats
-from reports.inputs import StoredRun
+from reports.inputs import SUBJECT, StoredRun
 from reports.stacks import TODAY, stack_of
 
-SUBJECT = "subject"
 PANELS = (
     (("form", "ui_session"), "throughput", "Interactions/s: form post or Streamlit rerun"),
     (("form", "ui_session"), "latency_p50", "Median latency (ms): form post or rerun"),
@@ -22,7 +21,7 @@ def headline_figure(stored: StoredRun) -> figures.Figure | None:
     subjects = [
         name
         for name, info in deployments.items()
-        if info.get("role") == SUBJECT and stack_of(info) == TODAY
+        if info.get("role", SUBJECT) == SUBJECT and stack_of(info) == TODAY
     ]
     levels = stored.load_levels
     levels = levels[levels["deployment"].isin(subjects) & (levels["config"] == "default")]
