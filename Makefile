@@ -35,7 +35,8 @@ $(VENV_2022)/.installed: stacks/2022/pyproject.toml stacks/2022/uv.lock Makefile
 	UV_PROJECT_ENVIRONMENT=$(CURDIR)/$(VENV_2022) $(UV) sync --locked --project stacks/2022 --python python3
 	@touch $@
 
-# Debian's chromium, for the browser tests (Playwright cannot download a browser here).
+# Debian's chromium, for the browser tests and the full profile's browser timing (Playwright
+# cannot download a browser here).
 browser: $(BROWSER)
 
 $(BROWSER):
@@ -63,7 +64,7 @@ verify: setup
 # The run (wrk's cross-check runs inside it, on the same warm servers), then the report, built
 # even from a partial run (it says so), not after Ctrl-C; the exit code is the run's. The run prints where its
 # minutes went; the last line says how long the whole of it took, report included.
-bench: setup wrk
+bench: setup wrk $(if $(filter full,$(PROFILE)),browser)
 	@SECONDS=0; $(PY) -m bench run --profile $(PROFILE) $(BENCH_ARGS); status=$$?; \
 	if [ $$status -ne 130 ] && [ -e bench/results/latest/run.json ]; then \
 	  report_start=$$SECONDS; $(PY) -m reports || status=1; \

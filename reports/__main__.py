@@ -1,7 +1,9 @@
 """python -m reports [--run DIR] [--out DIR] [--reference DIR]: the HTML report of one stored
 benchmark run; python -m reports compare [RUN] [--reference DIR] [--json FILE]: does a stored
 run reproduce a reference run? python -m reports publish [RUN] [--to DIR]: make a stored run
-the published reference (reports/publish.py)."""
+the published reference (reports/publish.py). python -m reports agreement --before RUN...
+--after RUN...: does changed measuring code measure what the code before it did
+(reports/agreement.py)?"""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import sys
 from pathlib import Path
 
 from bench.store.files import atomic_write_text
-from reports import DEFAULT_RUN, OUTPUT_DIR, REFERENCE_DIR, inputs, reproduction
+from reports import DEFAULT_RUN, OUTPUT_DIR, REFERENCE_DIR, agreement, inputs, reproduction
 from reports.build import build
 from reports.inputs import RunError
 from reports.publish import publish
@@ -21,6 +23,8 @@ EXIT_USAGE = 2
 EXIT_NOT_REPRODUCED = 1
 COMPARE = "compare"
 PUBLISH = "publish"
+AGREEMENT = "agreement"
+EXIT_DISAGREE = 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
         return compare_main(argv[1:])
     if argv[:1] == [PUBLISH]:
         return publish_main(argv[1:])
+    if argv[:1] == [AGREEMENT]:
+        return agreement_main(argv[1:])
     return build_main(argv)
 
 
@@ -122,6 +128,30 @@ def publish_main(argv: list[str]) -> int:
         return EXIT_USAGE
     print(page)
     return 0
+
+
+def agreement_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog=f"python -m reports {AGREEMENT}",
+        description="Line up stored runs of one plan made by the measuring code before a change "
+        "and after it, taken in turns: each level's median throughput with its [min, max] on "
+        f"both sides. Exit 0: every level's medians inside the other's range; "
+        f"{EXIT_DISAGREE}: some are not; {EXIT_USAGE}: bad input.",
+    )
+    for side in ("before", "after"):
+        parser.add_argument(
+            f"--{side}", type=Path, nargs="+", required=True, metavar="RUN",
+            help=f"the runs {side} the change: run folders, or folders of them",
+        )  # fmt: skip
+    args = parser.parse_args(argv)
+    try:
+        before, after = agreement.run_folders(args.before), agreement.run_folders(args.after)
+        lines = agreement.compare(before, after)
+    except RunError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(agreement.as_text(lines, len(before), len(after)))
+    return 0 if all(line.verdict == agreement.INSIDE for line in lines) else EXIT_DISAGREE
 
 
 if __name__ == "__main__":

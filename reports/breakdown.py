@@ -32,6 +32,7 @@ METRIC = "latency_p50"
 FLOOR_CALL = "predict"  # the model alone: the shared validator is the deployment's work
 RESIDUAL_SHARE = 0.05  # medians of the parts may miss the end-to-end median by this share
 NOT_MEASURED = "not measured"
+KEPT_ALIVE = "keepalive"  # the null target's configuration with connections kept alive
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class Breakdown:
     model: str
     repetitions: Mapping[int, Parts]  # repetition -> parts; only those all three sides have
     tolerance: float = RESIDUAL_SHARE
+    harness_config: str = CONFIG  # the null target's configuration the harness floor is from
 
     def _median(self, part: str) -> stats.Estimate:
         return stats.median_ci([getattr(p, part) for p in self.repetitions.values()])
@@ -135,7 +137,9 @@ def split(stored: StoredRun, deployment: str, scenario: str, model: str) -> Brea
         return None
     results = stored.all_models
     end_to_end = _by_repetition(results[results["model"] == model], deployment, scenario, USERS)
-    harness = _by_repetition(stored.load_levels, name, scenario, USERS)
+    config = harness_config(stored, deployment, name)
+    null_levels = stored.load_levels if config == CONFIG else stored.work
+    harness = stats.values_by_repetition(null_levels, name, config, scenario, USERS, METRIC)
     floors = scale.floor_rows(stored)
     floor = stats.values_by_repetition(
         floors[floors["model"] == model], FLOOR, FLOOR_CALL, scale.FLOOR_SCENARIO[scenario], 0,
@@ -146,7 +150,18 @@ def split(stored: StoredRun, deployment: str, scenario: str, model: str) -> Brea
         for rep in sorted(set(end_to_end) & set(harness) & set(floor))
         if not any(math.isnan(v) for v in (end_to_end[rep], harness[rep], floor[rep]))
     }
-    return Breakdown(deployment, scenario, model, paired) if paired else None
+    return Breakdown(deployment, scenario, model, paired, harness_config=config) if paired else None
+
+
+def harness_config(stored: StoredRun, deployment: str, null: str) -> str:
+    """The null target's configuration that handles connections as the deployment's default
+    does, as the answer probe saw it: kept alive (uvicorn) or closed after every answer
+    (gunicorn's sync worker). The default where either side was not measured so."""
+    probes = (stored.inspections.get("probes") or {}).get(deployment) or {}
+    answer = (probes.get(CONFIG) or {}).get("answer") or {}
+    if answer.get("kept_alive") and (null, KEPT_ALIVE) in stored.work_configs:
+        return KEPT_ALIVE
+    return CONFIG
 
 
 def _by_repetition(results: pd.DataFrame, name: str, scenario: str, users: int) -> dict[int, float]:
@@ -193,11 +208,19 @@ def _row(stored: StoredRun, parts: Breakdown) -> list[Cell]:
     return [
         Cell(label(stored.info, parts.deployment)),
         _est(parts.end_to_end),
-        _est(parts.harness),
+        _harness_cell(parts),
         server_cell(parts),
         _est(parts.model_time, 3),
         _residual_cell(parts),
     ]
+
+
+def _harness_cell(parts: Breakdown) -> Cell:
+    cell = _est(parts.harness)
+    if parts.harness_config == CONFIG:
+        return cell
+    note = f"{cell.note}; the null target's {parts.harness_config} configuration (kept alive)"
+    return Cell(f"{cell.text} (kept alive)", note=note, css=cell.css)
 
 
 def server_cell(parts: Breakdown) -> Cell:
@@ -232,6 +255,9 @@ def notes(stored: StoredRun, scenario: str = "api_single") -> tuple[str, ...]:
         "Harness floor: the null target's p50 (a bare callable that answers a constant under "
         "the same server settings) through the same load-generator client and connection "
         "handling: the load generator's own time, the connection and the least a server does. "
+        f"A deployment whose default keeps connections alive (the answer probe's finding) is set "
+        f"against the null target's {KEPT_ALIVE} configuration where the run measured it, over "
+        "the repetitions that has; the others against its default, which closes them. "
         f"Model: the in-process median of {FLOOR_CALL}() for the same rows. Server + framework: "
         "end-to-end minus both, per repetition; the shared validator is in it. Each part is the "
         "median of its per-repetition values with that median's bracket.",

@@ -17,6 +17,7 @@ from reports import (
     PROJECT_ROOT,
     breakdown,
     breakdown_figure,
+    browser_timing,
     claims,
     figures,
     glance,
@@ -37,6 +38,7 @@ from reports import (
     summary,
     tables,
     trust,
+    work,
 )
 from reports.evaluators import display
 from reports.verdicts import VERDICTS
@@ -211,6 +213,9 @@ def context(
         "cold_start_figure": figures.cold_start_figure(stored),
         "cold_start_table": perf_tables.cold_start_table(stored),
         "diagnostics_table": perf_tables.diagnostics_table(stored),
+        "work_table": work.work_table(stored),
+        "work_framework_table": work.framework_table(stored),
+        "work_notes": work.work_notes(stored),
         "security_table": run_tables.security_table(stored),
         "hostile_summary": hardening.hostile_summary(stored),
         "hostile_matrix": hardening.hostile_matrix(stored),
@@ -233,6 +238,7 @@ def context(
         "headroom_table": trust.headroom_table(stored),
         "slo_table": trust.slo_table(stored),
         "crosscheck_table": trust.crosscheck_table(stored),
+        "browser_table": browser_timing.browser_table(stored),
         "soak_table": soak.soak_table(stored.path.parent),
         "cov_summary": trust.cov_summary(stored),
         "floor_table": scale.floor_table(stored),

@@ -56,6 +56,13 @@ class Point:
     throughput: stats.Estimate  # a's throughput / b's
     latency_p50: stats.Estimate  # a's median latency / b's
     loadgen_bound: bool  # either side saturated the load generator
+    # wrk disagreed with Locust by more than 10 % on either side (results' wrk_disagrees): the
+    # level's throughput is the harness's, so it decides no throughput claim.
+    harness_limited: bool = False
+
+    @property
+    def throughput_decides(self) -> bool:
+        return not (self.loadgen_bound or self.harness_limited)
 
 
 def _measured(levels: pd.DataFrame, deployment: str) -> dict[str, set[str]]:
@@ -89,6 +96,7 @@ def pairings(levels: pd.DataFrame, a: str, b: str) -> list[Pairing]:
 def points(levels: pd.DataFrame, pairing: Pairing) -> list[Point]:
     """The ratio at every users level both sides measured."""
     bound = stats.any_flag(levels)
+    limited = stats.any_flag(levels, "wrk_disagrees")
     side_a = (pairing.a, pairing.a_config, pairing.a_scenario)
     side_b = (pairing.b, pairing.b_config, pairing.b_scenario)
     users = sorted(set(_users(levels, *side_a)) & set(_users(levels, *side_b)))
@@ -105,6 +113,7 @@ def points(levels: pd.DataFrame, pairing: Pairing) -> list[Point]:
                 stats.values_by_repetition(levels, *side_b, u, "latency_p50"),
             ),
             (*side_a, u) in bound or (*side_b, u) in bound,
+            (*side_a, u) in limited or (*side_b, u) in limited,
         )
         for u in users
     ]

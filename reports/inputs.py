@@ -67,7 +67,7 @@ class StoredRun:
         keep = ~self.results["deployment"].isin(unverified) | (
             self.results["scenario"] == CODE_SIZE
         )
-        aside = self._rows_of(self.diagnostic_configs | self.scaling_configs)
+        aside = self._rows_of(self.diagnostic_configs | self.scaling_configs | self.work_configs)
         return self.results[keep.to_numpy(dtype=bool) & ~aside]
 
     @property
@@ -89,6 +89,32 @@ class StoredRun:
             & results["users"].isin(users)
         ).to_numpy(dtype=bool)
         return results[load & main & (scaled | defaults)]
+
+    @property
+    def work(self) -> pd.DataFrame:
+        """Load levels of the work configurations (project defaults, equal work, plain Django,
+        keep-alive), with the same deployments' default configuration at the same scenarios and
+        levels to set them against. Verification failures leave nothing out here: the report's
+        work table shows each configuration's contract checks beside its figures."""
+        results = self.results
+        load = results["scenario"].isin(LOAD_SCENARIOS).to_numpy(dtype=bool)
+        main = (results["model"] == self.model_name).to_numpy(dtype=bool)
+        worked = self._rows_of(self.work_configs) & load & main
+        if not worked.any():
+            return results.iloc[0:0]
+        at = set(zip(results.loc[worked, "scenario"], results.loc[worked, "users"], strict=True))
+        defaults = self._rows_of({(d, "default") for d, _ in self.work_configs}) & np.array(
+            [k in at for k in zip(results["scenario"], results["users"], strict=True)], dtype=bool
+        )
+        return results[load & main & (worked | defaults)]
+
+    @property
+    def work_configs(self) -> set[tuple[str, str]]:
+        return {
+            (name, config)
+            for name, info in self.deployments.items()
+            for config in info.get("work_configs") or ()
+        }
 
     @property
     def scaling_configs(self) -> set[tuple[str, str]]:

@@ -12,6 +12,8 @@ from reports.evaluators import read_estimate
 from reports.inputs import SUBJECT, StoredRun
 from reports.stacks import same_stack
 from reports.tables import (
+    HARNESS_LIMITED,
+    HARNESS_NOTE,
     INTERACTION_NAMES,
     SATURATED_NOTE,
     Cell,
@@ -34,16 +36,16 @@ def scenario_table(stored: StoredRun, scenario: str) -> Table:
     medians = {m: _medians(levels, m) for m in [*metrics, "server_rss_mean"]}
     failures = levels[levels["metric"] == "failures"].groupby(stats.LEVEL_KEYS)["value"].sum()
     bound = stats.any_flag(levels)
+    limited = stats.any_flag(levels, "wrk_disagrees")
     order = ordered(stored.info)
     rows = []
     for key in sorted(medians["throughput"], key=lambda k: (order.index(k[0]), k[1], k[3])):
         deployment, config, _, users = key
-        flagged = key in bound
         rows.append(
             [
                 Cell(label(stored.info, deployment)),
                 Cell(config),
-                _users_cell(users, flagged),
+                _users_cell(users, key in bound, key in limited),
                 _num(medians["throughput"][key].n),
                 *(_est(medians[m].get(key, stats.NAN_ESTIMATE)) for m in metrics[:4]),
                 # Resource use: the median alone keeps the table narrow; the figure has intervals.
@@ -69,6 +71,7 @@ def scenario_table(stored: StoredRun, scenario: str) -> Table:
         "Failures",
     ]
     notes = [SATURATED_NOTE] if bound else []
+    notes += [HARNESS_NOTE] if limited else []
     return Table(columns, rows, notes=tuple(notes))
 
 
@@ -157,6 +160,8 @@ def ratio_table(stored: StoredRun, same_within: float, slightly_up_to: float) ->
         "bands and holds 1 (no difference cannot be ruled out); undecided when it spans a band "
         "edge away from 1, or when there is no interval.",
     ]
+    if any(HARNESS_LIMITED in r[2].text for r in rows):
+        notes.append(HARNESS_NOTE)
     if any(r[2].css.endswith("flag") for r in rows):
         notes.append(SATURATED_NOTE + " Such levels do not count towards a claim's verdict.")
     return Table(columns, rows, notes=tuple(notes))
@@ -170,10 +175,10 @@ def _ratio_row(
     return [
         Cell(f"{label(run, pairing.a)} ÷ {label(run, pairing.b)}"),
         Cell(pairing.label, css="flag-soft" if pairing.interaction else "muted"),
-        _users_cell(point.users, point.loadgen_bound),
+        _users_cell(point.users, point.loadgen_bound, point.harness_limited),
         _ratio_est(point.throughput),
         _ratio_est(point.latency_p50),
-        Cell(reading, css="muted" if point.loadgen_bound else ""),
+        Cell(reading, css="" if point.throughput_decides else "muted"),
     ]
 
 

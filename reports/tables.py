@@ -103,7 +103,18 @@ SATURATED_NOTE = (
 )
 
 
-def _users_cell(users: int, flagged: bool) -> Cell:
+HARNESS_LIMITED = "\u2260wrk"  # shown beside a level where wrk disagreed with Locust
+HARNESS_NOTE = (
+    f"{HARNESS_LIMITED} wrk, on the same warm server right after Locust, served a throughput more "
+    "than 10 % from Locust's at this level (the run's cross-check): its throughput is the "
+    "harness's figure, not the server's, so it decides no throughput claim; its latency still "
+    "stands, with the harness floor taken apart in the latency breakdown."
+)
+
+
+def _users_cell(users: int, flagged: bool, harness_limited: bool = False) -> Cell:
+    if harness_limited and not flagged:
+        return Cell(f"{users} {HARNESS_LIMITED}", note=HARNESS_NOTE, css="num flag-soft")
     if not flagged:
         return _num(users)
     return Cell(f"{users} {SATURATED}", note=SATURATED_NOTE, css="num flag")

@@ -22,6 +22,7 @@ from bench.store.rules import (
 )
 from bench.store.table import OPEN_LOOP, SLO, SLO_LOWER_BOUND_STOPS, read_rows
 from reports import stats, text
+from reports.breakdown import KEPT_ALIVE, harness_config
 from reports.inputs import StoredRun
 from reports.tables import Cell, Table, _est, _num, label, ordered
 
@@ -49,15 +50,16 @@ def calibration_names(run: Mapping[str, Any]) -> list[str]:
     ]
 
 
-def ceilings(stored: StoredRun) -> dict[int, stats.Estimate]:
+def ceilings(stored: StoredRun, config: str = "default") -> dict[int, stats.Estimate]:
     """users -> the load generator's calibrated ceiling: the null target's throughput (median
-    over repetitions, at its default configuration) with as many users."""
-    levels = stored.load_levels
+    over repetitions) with as many users, at its default configuration (connections closed
+    after every answer) or its kept-alive one."""
+    levels = stored.load_levels if config == "default" else stored.work
     names = calibration_names(stored.info)
     rows = levels[
         levels["deployment"].isin(names)
         & (levels["scenario"] == CEILING_SCENARIO)
-        & (levels["config"] == "default")
+        & (levels["config"] == config)
         & (levels["metric"] == "throughput")
     ]
     return {
@@ -70,7 +72,12 @@ def headroom_table(stored: StoredRun) -> Table:
     """Every measured level: throughput with its interval, its repeatability (coefficient of
     variation), the load generator's CPU, and its share of the calibrated ceiling."""
     levels = stored.load_levels
-    ceiling = ceilings(stored)
+    closed, kept = ceilings(stored), ceilings(stored, KEPT_ALIVE)
+    null = next(iter(calibration_names(stored.info)), "")
+    ceiling = {
+        d: kept if harness_config(stored, d, null) == KEPT_ALIVE else closed
+        for d in ordered(stored.info)
+    }
     order = ordered(stored.info)
     rows = []
     for key, frame in levels.groupby(stats.LEVEL_KEYS, sort=False):
@@ -78,7 +85,7 @@ def headroom_table(stored: StoredRun) -> Table:
         values = {m: f["value"].tolist() for m, f in frame.groupby("metric")}
         rows.append((order.index(deployment), config, scenario, users, key, values))
     cells = [
-        _headroom_row(stored.info, key, values, ceiling.get(int(key[3])))
+        _headroom_row(stored.info, key, values, ceiling.get(key[0], closed).get(int(key[3])))
         for *_, key, values in sorted(rows, key=lambda r: r[:4])
     ]
     notes = (
@@ -93,7 +100,9 @@ def headroom_table(stored: StoredRun) -> Table:
         f"{CEILING_SHARE_FLAG:.0%}, where the load generator, not the server, may set the pace. "
         "The ceiling is that of the one-row API client; the form client also parses HTML and "
         "the Streamlit client speaks a websocket, so for those scenarios Locust's CPU is the "
-        "direct check.",
+        "direct check. A deployment whose default keeps connections alive (the answer probe's "
+        f"finding) is set against the null target's {KEPT_ALIVE} configuration where the run "
+        "measured it: closing a connection after every answer lowers the ceiling.",
     )
     columns = [
         "Deployment",

@@ -95,6 +95,23 @@ def test_the_default_config_cannot_be_a_diagnostic(tmp_path):
         load(path)
 
 
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ("[configs.default]\nwork = true\n", "must include 'default'"),
+        ('[configs.default]\n[configs.w]\nwork = "yes"\n', "work must be true or false"),
+        ("[configs.default]\n[configs.w]\nwork = true\ndiagnostic = true\n", "not both"),
+    ],
+)
+def test_a_work_config_is_a_flag_on_a_config_besides_the_default(tmp_path, config, message):
+    path = tmp_path / "deployment.toml"
+    path.write_text(MINIMAL + config)
+    with pytest.raises(ManifestError, match=message):
+        load(path)
+    path.write_text(MINIMAL + "[configs.default]\n[configs.w]\nwork = true\n")
+    assert load(path).configs["w"].work
+
+
 def test_every_deployment_says_how_it_refuses_a_foreign_host():
     """The report's configurations table shows it; the hostile-input suite checks it holds."""
     assert all(d.host_check for d in discover())

@@ -95,7 +95,8 @@ def test_manifest_is_a_calibration_with_one_worker():
     null = {d.name: d for d in discover()}["null"]
     assert null.role == "calibration"
     assert null.scenarios == ("api_single",)
-    assert list(null.configs) == ["default"]
+    # Its kept-alive configuration calibrates the deployments whose servers keep connections.
+    assert list(null.configs) == ["default", "keepalive"] and null.configs["keepalive"].work
     assert null.environment("default", 1, 8) == {"WEB_CONCURRENCY": "1"}
 
 

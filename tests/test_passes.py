@@ -3,7 +3,7 @@
 import dataclasses
 
 from bench.run.passes import passes
-from bench.run.plan import ModelVariants, Plan, Scaling
+from bench.run.plan import ModelVariants, Plan, Scaling, WorkPasses
 from bench.targets.manifest import discover
 
 PLAN = Plan(
@@ -93,3 +93,19 @@ def test_the_main_passes_starts_are_the_cold_start_samples_after_the_first():
     assert pass_start_sample(target, flask, "default", "iris-logreg", 1) is None
     more = SimpleNamespace(plan=dataclasses.replace(plan, repetitions=1), target=None)
     assert first_own_sample(more) == 3  # one repetition gives sample 2; 3 to 5 start on their own
+
+
+def test_work_configurations_are_passes_aside_at_the_work_levels_and_scenarios():
+    plan = dataclasses.replace(
+        PLAN,
+        configs=("default", "plain", "keepalive"),
+        work=WorkPasses(levels=(16,), scenarios=("api_single",)),
+        model_variants=None,
+        scaling=None,
+    )
+    found = passes(plan, deployment("django"), "iris-logreg", server_cores=1)
+    assert [(p.label, p.scenarios, p.levels, p.aside) for p in found] == [
+        ("default", ("api_single", "api_batch", "form"), (1, 8), False),
+        ("plain", ("api_single",), (16,), True),
+        ("keepalive", ("api_single",), (16,), True),
+    ]

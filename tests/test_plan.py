@@ -10,6 +10,8 @@ def test_the_shipped_profiles_load():
     assert quick.repetitions == 1 and len(quick.levels) == 2
     assert "default" in full.configs and quick.configs == ("default",)
     assert full.slo and full.model_variants and full.scaling
+    # Real browsers beside the Streamlit client, in the full profile only (chromium is slow).
+    assert full.browser and full.browser.sessions == (1, 4) and quick.browser is None
 
 
 def test_configs_filter_what_a_manifest_declares():
@@ -17,7 +19,7 @@ def test_configs_filter_what_a_manifest_declares():
     streamlit, flask = deployments["streamlit"], deployments["flask"]
     quick, full = load_plan("quick"), load_plan("full")
     assert quick.configs_for(flask) == ["default"]
-    assert full.configs_for(flask) == ["default"]
+    assert full.configs_for(flask) == ["default", "project_defaults", "equal_work", "keepalive"]
     assert "diag_nodelay" in full.configs_for(streamlit)
     assert full.levels_for(streamlit, "diag_nodelay") == full.diagnostic_levels
     assert full.levels_for(streamlit, "no_gc") == full.levels
@@ -51,12 +53,39 @@ def test_configs_filter_what_a_manifest_declares():
             'workers = [0]\nscenario = "api_single"\nlevels = [1]\n',
             "workers must be",
         ),
+        (
+            "[profiles.x]\nlevels = [1]\nwindow_s = 1\n[profiles.x.browser]\n"
+            "sessions = [0]\ninteractions = 5\n",
+            "browser: sessions and interactions must be positive",
+        ),
     ],
 )
 def test_a_broken_plan_says_what_is_wrong(tmp_path, text, message):
     path = tmp_path / "plan.toml"
     path.write_text(text)
     with pytest.raises(PlanError, match=message):
+        load_plan("x", path)
+
+
+def test_work_configurations_run_only_where_the_plan_says(tmp_path):
+    deployments = {d.name: d for d in discover()}
+    django, fastapi = deployments["django"], deployments["fastapi"]
+    full, quick = load_plan("full"), load_plan("quick")
+    assert full.work is not None and quick.work is None
+    assert {"project_defaults", "equal_work", "plain", "keepalive"} <= set(full.configs_for(django))
+    assert full.scenarios_for(django, "plain") == full.work.scenarios == ("api_single",)
+    assert full.levels_for(django, "plain") == full.work.levels
+    assert full.scenarios_for(django) == django.scenarios  # the default keeps them all
+    assert full.configs_for(fastapi) == ["default"]  # its default already does the equal work
+    # A plan without a work table measures none, even where its configs name them.
+    path = tmp_path / "plan.toml"
+    path.write_text('[profiles.x]\nlevels = [1]\nwindow_s = 1\nconfigs = ["default", "plain"]\n')
+    assert load_plan("x", path).configs_for(django) == ["default"]
+    path.write_text(
+        "[profiles.x]\nlevels = [1]\nwindow_s = 1\n[profiles.x.work]\nlevels = [0]\n"
+        'scenarios = ["api_triple"]\n'
+    )
+    with pytest.raises(PlanError, match="work: levels must be positive"):
         load_plan("x", path)
 
 

@@ -470,6 +470,19 @@ def test_saturated_levels_do_not_decide_a_performance_claim():
     assert "saturated" in result.findings["flask"].text
 
 
+def test_a_level_where_wrk_disagreed_decides_no_performance_claim():
+    """Where wrk, on the same warm server, served a throughput more than 10 % from Locust's, the
+    level's figure is the harness's: the ratio is shown but decides nothing."""
+    disagrees = results(("flask", "default", "api_single", 8, 1, "wrk_disagrees", 1.0))
+    table = pd.concat([load(SLIGHTLY), disagrees], ignore_index=True)
+    result = check("performance", FLASK_BETTER, table=table)
+    assert result.verdict == NOT_MEASURABLE
+    assert "disagreed with wrk" in result.findings["flask"].text
+    agrees = results(("flask", "default", "api_single", 8, 1, "wrk_disagrees", 0.0))
+    table = pd.concat([load(SLIGHTLY), agrees], ignore_index=True)
+    assert check("performance", FLASK_BETTER, table=table).verdict == SUPPORTED
+
+
 def test_streamlit_is_compared_by_interaction_at_defaults():
     table = load(
         {

@@ -95,3 +95,27 @@ def test_a_run_whose_locust_master_refused_a_peer_is_invalid_and_names_it():
     assert [r for r in verdict["reasons"] if "unauthenticated" in r and "intruder" in r]
     assert verdict["rules"]["no_refused_peers"] is True
     assert run_validity(rows, {**COMPLETE, "refused_peers": []})["verdict"] == "VALID"
+
+
+CROSSCHECKED = {**COMPLETE, "plan": {"crosscheck": {"repetitions": 1, "configs": ["default"]}}}
+
+
+def test_a_level_where_wrk_disagrees_stays_valid_but_decides_no_throughput_claim():
+    rows = level(1, wrk_disagrees=1.0) + level(2) + level(3)
+    rows += level(1, users=1, wrk_disagrees=0.0) + level(2, users=1) + level(3, users=1)
+    verdict = run_validity(rows, CROSSCHECKED)
+    assert verdict["verdict"] == "VALID", verdict["reasons"]
+    assert verdict["harness_limited"] == ["flask/default api_single 8u"]
+    assert verdict["rules"]["wrk_agrees_where_throughput_decides"] == 0.10
+
+
+def test_a_level_the_plan_cross_checks_but_wrk_did_not_measure_makes_the_run_invalid():
+    rows = level(1, wrk_disagrees=0.0) + level(2) + level(3)
+    rows += level(1, users=1) + level(2, users=1) + level(3, users=1)
+    verdict = run_validity(rows, CROSSCHECKED)
+    assert verdict["verdict"] == "INVALID"
+    assert verdict["reasons"] == [
+        "not cross-checked with wrk, which the plan asks for: flask/default api_single 1u"
+    ]
+    # A plan without a cross-check asks for none.
+    assert run_validity(rows, COMPLETE)["verdict"] == "VALID"

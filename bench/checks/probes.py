@@ -1,7 +1,9 @@
-"""Live probes of a running deployment: concurrency, security answers, a tampered model.
+"""Live probes of a running deployment: concurrency, security answers, what an API answer
+carries, a tampered model.
 
-One module per topic: probes_concurrency.py, probes_security.py, probes_tampered.py; this one
-runs the first two on a running deployment, and documents what every probe records.
+One module per topic: probes_concurrency.py, probes_security.py, probes_answer.py,
+probes_tampered.py; this one runs the first three on a running deployment, and documents what
+every probe records.
 
 None of these is a load test: each sends a handful of requests. The caller starts the
 deployment (bench.targets.servers) and holds bench.run.lock.exclusive() while it runs; nothing
@@ -45,6 +47,11 @@ copy of the model (its own start, per deployment, not per config) and answers
      "exit_code": int | None,                 # None: still running when the probe stopped it
      "log_excerpt": str}
 bench.checks.inspections.build_inspections() copies its verdict into every config's "security".
+
+probes_answer.probe_answer(running, model), for a deployment with the JSON API, answers what one
+POST /api/predict carries: {"status", "headers": {name: value} (Date left out),
+"content_length": bool, "chunked": bool, "kept_alive": bool, "body_bytes": int,
+"body_sha256": str (the first 16 hex digits), "evidence": str}.
 """
 
 from __future__ import annotations
@@ -52,8 +59,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from bench.checks.probes_answer import probe_answer
 from bench.checks.probes_concurrency import probe_concurrency
 from bench.checks.probes_security import probe_security
+from bench.clients import clients_for, find
+from bench.clients.rest import RestClient
 from bench.targets.servers import RunningDeployment
 from shared_model.model import LoadedModel
 
@@ -63,8 +73,11 @@ def run_probes(running: RunningDeployment, model: LoadedModel, tmp_dir: Path) ->
 
     The bodies the security probe judged are kept in tmp_dir, so its verdicts can be checked.
     """
-    return {
+    probes = {
         # 4 requests of 0.5 s: serial handling takes >= 2 s, overlapped about 0.5 s.
         "concurrency": probe_concurrency(running, clients=4, request_seconds=0.5),
         "security": probe_security(running, model, evidence_dir=tmp_dir),
     }
+    if find(clients_for(running.deployment), RestClient) is not None:
+        probes["answer"] = probe_answer(running, model)
+    return probes

@@ -26,11 +26,12 @@ from bench.load.scenarios import BATCH_SIZES
 from bench.load.spec import LoadResult, LoadSpec, WindowResult
 from bench.measure.metrics import Window
 from bench.measure.sampler import TreeSampler, cpu_percent
+from bench.store.rules import WRK_SCENARIO
 
 if TYPE_CHECKING:
     pass
 
-SCENARIO = "api_single"
+SCENARIO = WRK_SCENARIO
 WRK_SCRIPT = Path(__file__).resolve().parent / "lua" / "api_single.lua"
 JSON_MARKER = "crosscheck-json "  # the line the Lua script's done() prints
 # wrk's figures under the tidy table's metric names, with their units.

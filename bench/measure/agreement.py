@@ -17,9 +17,9 @@ from bench.load.wrk import (
     FIGURES,
     SCENARIO,
 )
+from bench.store.rules import WRK_DISAGREEMENT as DISAGREEMENT
 from bench.store.table import Row
 
-DISAGREEMENT = 0.10
 COMPARED = ("throughput", "latency_p50")
 # Counted, not medianed: any of them flags its repetition.
 WRK_ERRORS = ("non_2xx", "socket_errors")

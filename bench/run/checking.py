@@ -8,11 +8,13 @@ import io
 from functools import partial
 from typing import Any
 
+from bench.checks.browser_timing import time_browser_sessions
 from bench.checks.inspections import CodeSizeError, build_inspections, code_size, inspect_packages
 from bench.checks.probes import run_probes
 from bench.checks.probes_tampered import probe_tampered_model
 from bench.checks.verify import CheckResult, verify
 from bench.cli.console import raise_if_interrupted, say
+from bench.clients import clients_for
 from bench.run.cold_starts import first_correct_prediction
 from bench.run.context import Run, log_path, noted
 from bench.run.passes import CALIBRATION
@@ -23,6 +25,7 @@ from bench.targets.manifest import Deployment
 from bench.targets.servers import (
     DeploymentError,
     ExternalDeployment,
+    RunningDeployment,
     serving,
     start,
     stop,
@@ -38,6 +41,7 @@ def verify_and_probe(run: Run) -> list[Deployment]:
     packages = inspect_packages(run.deployments)
     probes: dict[str, dict[str, Any]] = {}
     tampered: dict[str, Any] = {}
+    timings: dict[str, list[dict[str, Any]]] = {}
     verified = []
     for d in run.deployments:
         raise_if_interrupted()
@@ -48,23 +52,13 @@ def verify_and_probe(run: Run) -> list[Deployment]:
             if run.target:
                 results = verify(ExternalDeployment(d, run.target), run.model)
             else:
-                results = first_start(run, d, probes)
+                results = first_start(run, d, probes, timings)
         except DeploymentError as exc:
             results = []
             entry["verify_failures"].append(
                 {"check": "start and answer health", "reason": str(exc)}
             )
-        run.verify_rows += [
-            {
-                "deployment": r.deployment,
-                "config": "default",
-                "check": r.check,
-                "status": r.status,
-                "reason": r.reason,
-                "http_status": "" if r.http_status is None else str(r.http_status),
-            }
-            for r in results
-        ]
+        run.verify_rows += verify_rows(results, "default")
         entry["verify_failures"] += [
             {"check": r.check, "reason": r.reason} for r in results if not r.passed
         ]
@@ -75,7 +69,10 @@ def verify_and_probe(run: Run) -> list[Deployment]:
         )
         if entry["verified"]:
             verified.append(d)
-            if d.role == CALIBRATION or run.target:  # nothing to probe, or not ours to restart
+            if run.target:  # not ours to restart
+                continue
+            if d.role == CALIBRATION:  # nothing to probe; its work configurations are verified
+                noted(run, f"{d.name} work configurations", partial(verify_work_configs, run, d))
                 continue
             probes.setdefault(d.name, {}).update(probe_other_configs(run, d))
             if run.plan.tampered_model_probe:
@@ -87,7 +84,7 @@ def verify_and_probe(run: Run) -> list[Deployment]:
                 if result is not None:
                     tampered[d.name] = result
     write_verify_csv(run)
-    inspections = build_inspections(packages, probes, tampered)
+    inspections = build_inspections(packages, probes, tampered, timings)
     write_inspections(run.run_dir / "inspections.json", inspections)
     run.save_info()
     return verified
@@ -115,14 +112,54 @@ def probe_other_configs(run: Run, d: Deployment) -> dict[str, Any]:
 
 
 def probe_config(run: Run, d: Deployment, config: str) -> dict[str, Any]:
+    """The probes of one configuration; a work configuration, which changes what the
+    deployment does per request, is verified against the contract first, as the default is."""
     logs = log_path(run, d, config, "probe")
     with serving(d, config, cores=run.server_cores, log_path=logs) as running:
+        if d.configs[config].work:
+            verify_work_config(run, d, config, verify(running, run.model))
         return run_probes(running, run.model, run.run_dir / "probes" / d.name / config)
 
 
-def first_start(run: Run, d: Deployment, probes: dict[str, Any]) -> list[CheckResult]:
+def verify_work_configs(run: Run, d: Deployment) -> None:
+    """Each work configuration the plan measures, verified on a server of its own."""
+    for config in run.plan.configs_for(d):
+        if d.configs[config].work:
+            logs = log_path(run, d, config, "verify")
+            with serving(d, config, cores=run.server_cores, log_path=logs) as running:
+                verify_work_config(run, d, config, verify(running, run.model))
+
+
+def verify_work_config(run: Run, d: Deployment, config: str, results: list[CheckResult]) -> None:
+    """Its rows in verify.csv; a failed check is a verification failure of the deployment."""
+    run.verify_rows += verify_rows(results, config)
+    failed = [r for r in results if not r.passed]
+    run.deployment_info(d)["verify_failures"] += [
+        {"check": f"{config}: {r.check}", "reason": r.reason} for r in failed
+    ]
+    say(f"  {d.name}/{config}: {len(results) - len(failed)}/{len(results)} checks passed")
+
+
+def verify_rows(results: list[CheckResult], config: str) -> list[dict[str, str]]:
+    return [
+        {
+            "deployment": r.deployment,
+            "config": config,
+            "check": r.check,
+            "status": r.status,
+            "reason": r.reason,
+            "http_status": "" if r.http_status is None else str(r.http_status),
+        }
+        for r in results
+    ]
+
+
+def first_start(
+    run: Run, d: Deployment, probes: dict[str, Any], timings: dict[str, Any]
+) -> list[CheckResult]:
     """Spawn the deployment (its first cold-start sample), verify it while it runs, and if it
-    passes, probe its default configuration on the same server."""
+    passes, probe its default configuration on the same server, and time real browsers on it
+    where the plan asks."""
     running = start(d, cores=run.server_cores, log_path=log_path(run, d, "default", "verify"))
     try:
         if d.role == CALIBRATION:  # its constant answer is no prediction to wait for
@@ -140,9 +177,31 @@ def first_start(run: Run, d: Deployment, probes: dict[str, Any]) -> list[CheckRe
             )
             if result is not None:
                 probes.setdefault(d.name, {})["default"] = result
+            if browsers_timed(run, d):
+                timed = noted(run, f"{d.name} browser timing", partial(time_browsers, run, running))
+                if timed is not None:
+                    timings[d.name] = timed
         return results
     finally:
         stop(running)
+
+
+def browsers_timed(run: Run, d: Deployment) -> bool:
+    """The plan times browsers, on today's stack, for a deployment a browser reaches through a
+    websocket (Streamlit)."""
+    websocket = any(c.websocket for c in clients_for(d).values())
+    return run.plan.browser is not None and run.plan.stack_plan(d) is None and websocket
+
+
+def time_browsers(run: Run, running: RunningDeployment) -> list[dict[str, Any]]:
+    """Real browsers, then the protocol client, at each number of sessions the plan names."""
+    plan = run.plan.browser
+    assert plan is not None
+    found = []
+    for sessions in plan.sessions:
+        say(f"  timing {sessions} chromium session(s) beside the protocol client ...")
+        found.append(time_browser_sessions(running.base_url, sessions, plan.interactions))
+    return found
 
 
 def write_verify_csv(run: Run) -> None:

@@ -14,7 +14,14 @@ from bench.cli.console import say
 from bench.load.spec import Workers
 from bench.run.plan import Plan
 from bench.store.run_info import write_run_info
-from bench.store.table import LEVEL_METRICS, PER_DEPLOYMENT_METRICS, SLO_METRICS, Row, write_rows
+from bench.store.table import (
+    CROSSCHECK_METRICS,
+    LEVEL_METRICS,
+    PER_DEPLOYMENT_METRICS,
+    SLO_METRICS,
+    Row,
+    write_rows,
+)
 from bench.targets.cores import CoreSplit
 from bench.targets.manifest import Deployment
 from shared_model.model import LoadedModel
@@ -98,7 +105,7 @@ class Run:
         metrics: dict,
         model: str | None = None,
     ) -> None:
-        units = {**LEVEL_METRICS, **PER_DEPLOYMENT_METRICS, **SLO_METRICS}
+        units = {**LEVEL_METRICS, **CROSSCHECK_METRICS, **PER_DEPLOYMENT_METRICS, **SLO_METRICS}
         model = model or self.model_name
         self.rows += [
             Row(self.run_id, d.name, config, scenario, users, rep, name, value, units.get(name, ""),

@@ -28,8 +28,8 @@ class Pass:
     scenarios: tuple[str, ...]
     levels: tuple[int, ...]
     server_env: dict[str, str] = field(default_factory=dict)
-    # Measured beside the main passes, to explain them (a diagnostic config, another model
-    # variant, a worker count): the plan may give these fewer repetitions.
+    # Measured beside the main passes, to explain them (a diagnostic or work config, another
+    # model variant, a worker count): the plan may give these fewer repetitions.
     aside: bool = False
 
     @property
@@ -41,8 +41,9 @@ def passes(plan: Plan, d: Deployment, main_model: str, server_cores: int) -> lis
     """Every pass of deployment `d`, main configurations first."""
     found = [
         Pass(
-            d, config, config, main_model, plan.scenarios_for(d), plan.levels_for(d, config),
-            aside=d.configs[config].diagnostic,
+            d, config, config, main_model, plan.scenarios_for(d, config),
+            plan.levels_for(d, config),
+            aside=d.configs[config].diagnostic or d.configs[config].work,
         )
         for config in plan.configs_for(d)
     ]  # fmt: skip

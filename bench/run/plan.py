@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import math
 import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bench.load.spec import WindowRule
+from bench.run.plan_checks import PlanError, check, type_problems
 from bench.store.rules import samples_needed
-from bench.targets.manifest import SCENARIOS, Deployment
+from bench.targets.manifest import Deployment
 from bench.targets.stacks import TODAY
-from shared_model.model import MODEL_NAMES
 
 PLAN_PATH = Path(__file__).resolve().parent.parent / "plan.toml"
-# A profile's keys that hold tables.
-TABLE_KEYS = (
-    "slo", "model_variants", "scaling", "stacks", "crosscheck", "scenario_min_interactions",
-)  # fmt: skip
-
-
-class PlanError(ValueError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -86,6 +77,24 @@ class StackPlan:
 
 
 @dataclass(frozen=True)
+class WorkPasses:
+    """Where the work configurations (manifest `work = true`: project defaults, equal work, the
+    plain-Django API, keep-alive) are measured: only what their comparisons need."""
+
+    levels: tuple[int, ...]
+    scenarios: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class BrowserTiming:
+    """Real browsers beside the protocol client on the websocket deployments (bench/checks/
+    browser_timing.py), at verification: each number of sessions, each doing `interactions`."""
+
+    sessions: tuple[int, ...]
+    interactions: int
+
+
+@dataclass(frozen=True)
 class WrkCrosscheck:
     """wrk against the REST scenario on the same warm servers, right after Locust's load, in
     the first `repetitions` repetitions (bench/run/crosscheck.py compares the two)."""
@@ -115,6 +124,8 @@ class Plan:
     model_variants: ModelVariants | None = None
     scaling: Scaling | None = None
     crosscheck: WrkCrosscheck | None = None
+    work: WorkPasses | None = None  # None: no work configuration is measured
+    browser: BrowserTiming | None = None  # None: no browser is timed
     # Stack name -> how its deployments are measured; today's stack is measured by the rest.
     stacks: dict[str, StackPlan] = field(default_factory=dict)
     # The rest of the window rule (bench.load.spec.WindowRule): the shortest window, the
@@ -171,6 +182,7 @@ class Plan:
             for name, config in deployment.configs.items()
             if (self.configs is None or name in self.configs)
             and (not config.diagnostic or self.diagnostic_levels)
+            and (not config.work or self.work is not None)
         ]
 
     def probe_configs_for(self, deployment: Deployment) -> list[str]:
@@ -179,8 +191,10 @@ class Plan:
         chosen = deployment.configs if self.probe_all_configs else self.configs_for(deployment)
         return [name for name in chosen if not deployment.configs[name].diagnostic]
 
-    def scenarios_for(self, deployment: Deployment) -> tuple[str, ...]:
+    def scenarios_for(self, deployment: Deployment, config: str = "default") -> tuple[str, ...]:
         other = self.stack_plan(deployment)
+        if deployment.configs[config].work and self.work is not None:
+            return tuple(s for s in deployment.scenarios if s in self.work.scenarios)
         if other is None or other.scenarios is None:
             return deployment.scenarios
         return tuple(s for s in deployment.scenarios if s in other.scenarios)
@@ -188,6 +202,8 @@ class Plan:
     def levels_for(self, deployment: Deployment, config: str) -> tuple[int, ...]:
         if (other := self.stack_plan(deployment)) is not None:
             return other.levels
+        if deployment.configs[config].work and self.work is not None:
+            return self.work.levels
         return self.diagnostic_levels if deployment.configs[config].diagnostic else self.levels
 
     def as_dict(self) -> dict[str, Any]:
@@ -206,7 +222,7 @@ def load_plan(profile: str, path: Path = PLAN_PATH) -> Plan:
     if profile not in profiles:
         raise PlanError(f"{path}: no profile {profile!r}; it has {sorted(profiles)}")
     data = profiles[profile]
-    problems = _type_problems(data)
+    problems = type_problems(data)
     if problems:
         raise PlanError(f"{path}: profile {profile!r}: " + "; ".join(problems))
     try:
@@ -225,6 +241,8 @@ def load_plan(profile: str, path: Path = PLAN_PATH) -> Plan:
             model_variants=_variants(data["model_variants"]) if "model_variants" in data else None,
             scaling=_scaling(data["scaling"]) if "scaling" in data else None,
             crosscheck=_crosscheck(data["crosscheck"]) if "crosscheck" in data else None,
+            work=_work(data["work"]) if "work" in data else None,
+            browser=_browser(data["browser"]) if "browser" in data else None,
             stacks={str(k): _stack(v) for k, v in data.get("stacks", {}).items()},
             scenario_min_interactions={
                 str(k): int(v) for k, v in data.get("scenario_min_interactions", {}).items()
@@ -235,50 +253,8 @@ def load_plan(profile: str, path: Path = PLAN_PATH) -> Plan:
         raise PlanError(f"{path}: profile {profile!r}: missing required key {exc}") from exc
     except (TypeError, ValueError, AttributeError) as exc:
         raise PlanError(f"{path}: profile {profile!r}: a value of the wrong type: {exc}") from exc
-    _check(plan, path)
+    check(plan, path)
     return plan
-
-
-def _type_problems(data: Any) -> list[str]:
-    """Wrong types of the main keys, named: caught here, they would otherwise surface as a
-    confusing error or a silent change (1.5 users read as 1, a config name split into letters)."""
-    if not isinstance(data, dict):
-        return [f"must be a table, as [profiles.NAME], not {data!r}"]
-    problems = [
-        f"{key} must be a list of whole numbers, not {data[key]!r}"
-        for key in ("levels", "diagnostic_levels")
-        if key in data and not (isinstance(data[key], list) and all(_is_int(n) for n in data[key]))
-    ]
-    problems += [
-        f"{key} must be a whole number, not {data[key]!r}"
-        for key in ("repetitions", "cold_starts", "window_min_interactions", "aside_repetitions")
-        if key in data and not _is_int(data[key])
-    ]
-    problems += [
-        f"{key} must be a finite number of seconds, not {data[key]!r}"
-        for key in ("window_s", "warmup_s", "window_min_s", "steady_tolerance")
-        if key in data
-        and not ((_is_int(data[key]) or isinstance(data[key], float)) and math.isfinite(data[key]))
-    ]
-    configs = data.get("configs", "all")
-    if configs != "all" and not (
-        isinstance(configs, list) and all(isinstance(c, str) for c in configs)
-    ):
-        problems.append(f'configs must be "all" or a list of config names, not {configs!r}')
-    if data.get("probe_configs", "all") not in ("all", "measured"):
-        problems.append(f'probe_configs must be "all" or "measured", not {data["probe_configs"]!r}')
-    if not isinstance(data.get("tampered_model_probe", True), bool):
-        value = data["tampered_model_probe"]
-        problems.append(f"tampered_model_probe must be true or false, not {value!r}")
-    problems += [
-        f"{key} must be a table, as [profiles.NAME.{key}]"
-        for key in TABLE_KEYS
-        if key in data and not isinstance(data[key], dict)
-    ]
-    stacks = data.get("stacks", {})
-    if isinstance(stacks, dict) and not all(isinstance(s, dict) for s in stacks.values()):
-        problems.append("stacks must be tables, as [profiles.NAME.stacks.STACK]")
-    return problems
 
 
 def _window(data: dict[str, Any]) -> dict[str, Any]:
@@ -290,10 +266,6 @@ def _window(data: dict[str, Any]) -> dict[str, Any]:
         "aside_repetitions": int,
     }
     return {key: kind(data[key]) for key, kind in keys.items() if key in data}
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _slo(data: dict[str, Any]) -> SloSearch:
@@ -336,6 +308,19 @@ def _crosscheck(data: dict[str, Any]) -> WrkCrosscheck:
     )
 
 
+def _work(data: dict[str, Any]) -> WorkPasses:
+    return WorkPasses(
+        levels=tuple(int(n) for n in data["levels"]),
+        scenarios=tuple(str(s) for s in data["scenarios"]),
+    )
+
+
+def _browser(data: dict[str, Any]) -> BrowserTiming:
+    return BrowserTiming(
+        sessions=tuple(int(n) for n in data["sessions"]), interactions=int(data["interactions"])
+    )
+
+
 def _stack(data: dict[str, Any]) -> StackPlan:
     unknown = set(data) - {"levels", "configs", "cold_starts", "slo", "scenarios"}
     if unknown:
@@ -349,52 +334,3 @@ def _stack(data: dict[str, Any]) -> StackPlan:
         scenarios=tuple(str(s) for s in data["scenarios"]) if "scenarios" in data else None,
         **flags,
     )
-
-
-def _check(plan: Plan, path: Path) -> None:
-    problems = []
-    if not plan.levels or any(n < 1 for n in plan.levels):
-        problems.append(f"levels must be one or more positive user counts, not {list(plan.levels)}")
-    if plan.window_s <= 0 or plan.warmup_s < 0:
-        problems.append("window_s must be > 0 and warmup_s >= 0")
-    try:
-        plan.window_rule()
-    except ValueError as exc:
-        problems.append(f"the window rule: {exc}")
-    if plan.repetitions < 1 or plan.cold_starts < 0:
-        problems.append("repetitions must be >= 1 and cold_starts >= 0")
-    if plan.aside_repetitions is not None and not 1 <= plan.aside_repetitions <= plan.repetitions:
-        problems.append("aside_repetitions must be between 1 and repetitions")
-    if plan.slo and (
-        not plan.slo.bounds_ms
-        or set(plan.slo.bounds_ms) != set(plan.slo.start_rates)
-        or min((*plan.slo.bounds_ms.values(), *plan.slo.start_rates.values())) <= 0
-    ):
-        problems.append("slo: bounds_ms and start_rates need the same scenarios, all > 0")
-    check = plan.crosscheck
-    if check and (check.window_s < 1 or check.warmup_s < 0 or check.repetitions < 1):
-        problems.append("crosscheck: window_s >= 1 (wrk counts whole seconds), repetitions >= 1")
-    if plan.model_variants and any(n < 1 for n in plan.model_variants.levels):
-        problems.append("model_variants: levels must be positive user counts")
-    unknown = set(plan.model_variants.models if plan.model_variants else ()) - set(MODEL_NAMES)
-    if unknown:
-        problems.append(f"model_variants: unknown models {sorted(unknown)}; known: {MODEL_NAMES}")
-    if (
-        plan.scaling
-        and plan.scaling.workers is not None
-        and min(plan.scaling.workers, default=0) < 1
-    ):
-        problems.append('scaling: workers must be positive counts or "cores"')
-    for name, stack in plan.stacks.items():
-        if not stack.levels or min(stack.levels) < 1 or "default" not in stack.configs:
-            problems.append(f"stacks.{name}: levels must be positive and configs hold 'default'")
-        if stack.scenarios is not None and not set(stack.scenarios) <= set(SCENARIOS):
-            problems.append(f"stacks.{name}: scenarios must be among {list(SCENARIOS)}")
-    for scenario, count in plan.scenario_min_interactions.items():
-        if scenario not in SCENARIOS or count < 0:
-            problems.append(
-                f"scenario_min_interactions: {scenario} = {count}: scenarios among "
-                f"{list(SCENARIOS)}, counts >= 0"
-            )
-    if problems:
-        raise PlanError(f"{path}: profile {plan.profile!r}: " + "; ".join(problems))

@@ -86,6 +86,7 @@ def deployment_entry(
         "not_planned": [s for s in d.scenarios if s not in plan.scenarios_for(d)],
         "configs": {name: d.configs[name].description for name in plan.configs_for(d)},
         "diagnostic_configs": [name for name in plan.configs_for(d) if d.configs[name].diagnostic],
+        "work_configs": [name for name in plan.configs_for(d) if d.configs[name].work],
         # Passes beside the main ones (bench/run/passes.py): worker counts and other model variants.
         "scaling_configs": [p.label for p in scaling_passes(plan, d, "", server_cores)],
         "workers_env": d.workers_env,

@@ -209,5 +209,19 @@ def crosscheck_scenario(run: Run, target: Target, p: Pass, scenario: str, rep: i
 
 
 def write_run_crosscheck(run: Run) -> None:
-    if (settings := run_settings(run)) is not None and run.wrk_measurements:
-        write_in_run(run.run_dir, run.rows, run.model_name, run.wrk_measurements, settings)
+    """crosscheck.csv and .json, and each compared level's verdict in results.csv
+    (`wrk_disagrees`, in the repetitions wrk measured), so that the report and the run's
+    validity read whether the harness agreed with wrk."""
+    if (settings := run_settings(run)) is None or not run.wrk_measurements:
+        return
+    comparisons = write_in_run(
+        run.run_dir, run.rows, run.model_name, run.wrk_measurements, settings
+    )
+    by_name = {d.name: d for d in run.deployments}
+    for c in comparisons:
+        if "throughput" not in c.ratios or c.level.deployment not in by_name:
+            continue
+        disagrees = {"wrk_disagrees": float("throughput" in c.disagrees)}
+        for rep in range(1, settings.repetitions + 1):
+            d = by_name[c.level.deployment]
+            run.add(d, c.level.config, SCENARIO, c.level.users, rep, disagrees)

@@ -85,10 +85,25 @@ class SecurityProbe(Record):
     foreign_host_status: int | None = None
 
 
+class AnswerProbe(Record):
+    """bench/checks/probes_answer.py: what one POST /api/predict answer carries."""
+
+    status: int
+    headers: dict[str, str]
+    content_length: bool
+    chunked: bool
+    kept_alive: bool
+    body_bytes: int
+    body_sha256: str
+    evidence: str
+
+
 class ConfigProbes(Record):
     security: SecurityProbe
     # Absent for Streamlit in run-quick and run-quick-stacks (stored before it was probed).
     concurrency: ConcurrencyProbe | None = None
+    # Deployments with the JSON API; absent in runs stored before it was probed.
+    answer: AnswerProbe | None = None
 
 
 class Snippet(Record):
@@ -97,11 +112,35 @@ class Snippet(Record):
     lines: int | None = None
 
 
+class TimedSide(Record):
+    """One side of a browser timing: its users' Predict interactions, in seconds."""
+
+    count: int
+    wall_s: float
+    interactions_per_s: float
+    median_s: float
+    mean_s: float
+    max_s: float
+    latencies_s: list[float]
+
+
+class BrowserTiming(Record):
+    """bench/checks/browser_timing.py: real browsers, then the protocol client, at once."""
+
+    base_url: str
+    sessions: int
+    interactions: int
+    browser: TimedSide
+    client: TimedSide
+
+
 class Inspections(Record):
     schema_version: int
     packages: dict[str, PackageInspection]  # deployment -> its framework's inspection
     probes: dict[str, dict[str, ConfigProbes]]  # deployment -> config -> probes
     snippets: dict[str, Snippet] | None = None  # absent in run-quick-all
+    # deployment -> one timing per number of sessions; absent where the plan timed none.
+    browser_timing: dict[str, list[BrowserTiming]] | None = None
 
 
 INSPECTIONS = StoredFile(Inspections, INSPECTIONS_VERSION, frozenset({1}))

@@ -31,6 +31,10 @@ PERCENTILES = {"latency_p50": 0.50, "latency_p90": 0.90, "latency_p99": 0.99, "l
 # Minimums of a VALID run.
 MIN_REPETITIONS = 3  # fewer gives no confidence interval
 MIN_INTERACTIONS = 100  # per recorded window: p50 and p90 stated in every window
+# wrk against Locust on the same warm server (bench/measure/agreement.py): a level whose
+# throughputs differ by more than this share is the harness's figure, not the server's.
+WRK_DISAGREEMENT = 0.10
+WRK_SCENARIO = "api_single"  # the one scenario wrk speaks (bench/load/wrk.py)
 # Load-generator headroom: above this share of the calibrated ceiling a level is flagged.
 CEILING_SHARE_FLAG = 0.70
 CALIBRATION_ROLE = "calibration"
@@ -56,6 +60,9 @@ def rules() -> dict[str, Any]:
         "percentile_min_interactions": {m: samples_needed(m) for m in PERCENTILES},
         "no_failed_interactions": True,
         "load_generator_not_bound": True,
+        # Where the plan cross-checks: every such level measured by wrk too, and one where wrk
+        # and Locust disagree beyond DISAGREEMENT decides no throughput claim.
+        "wrk_agrees_where_throughput_decides": WRK_DISAGREEMENT,
         "run_complete": True,
         "no_refused_peers": True,
     }
@@ -83,13 +90,51 @@ def run_validity(rows: Iterable[Row], info: Mapping[str, Any]) -> dict[str, Any]
         if d.get("role") == CALIBRATION_ROLE
     }  # fmt: skip
     for key, reps in sorted(levels.items()):
-        label = "{}/{} {} {}u".format(*key[:4]) + ("" if key[4] == _main(info) else f" {key[4]}")
         for problem in _level_problems(reps, calibrating=key[0] in calibration):
-            problems[problem].append(label)
+            problems[problem].append(_label(key, info))
+    limited, unchecked = _wrk_levels(levels, info)
+    if unchecked:
+        problems["not cross-checked with wrk, which the plan asks for"] += unchecked
     for problem, where in problems.items():
-        shown = ", ".join(where[:6]) + (f" and {len(where) - 6} more" if len(where) > 6 else "")
-        reasons.append(f"{problem}: {shown}")
-    return {"verdict": "INVALID" if reasons else "VALID", "reasons": reasons, "rules": rules()}
+        reasons.append(f"{problem}: {_listed(where)}")
+    return {
+        "verdict": "INVALID" if reasons else "VALID",
+        "reasons": reasons,
+        "rules": rules(),
+        "harness_limited": limited,
+    }
+
+
+def _listed(where: list[str]) -> str:
+    return ", ".join(where[:6]) + (f" and {len(where) - 6} more" if len(where) > 6 else "")
+
+
+def _label(key: tuple, info: Mapping[str, Any]) -> str:
+    return "{}/{} {} {}u".format(*key[:4]) + ("" if key[4] == _main(info) else f" {key[4]}")
+
+
+def _wrk_levels(
+    levels: Mapping[tuple, Mapping[int, Mapping[str, float]]], info: Mapping[str, Any]
+) -> tuple[list[str], list[str]]:
+    """The levels where wrk disagreed with Locust (each decides no throughput claim), and
+    those the plan's cross-check should have measured but did not."""
+    limited = [
+        _label(key, info)
+        for key, reps in sorted(levels.items())
+        if any(v.get("wrk_disagrees", 0) >= 1 for v in reps.values())
+    ]
+    check = (info.get("plan") or {}).get("crosscheck")
+    if not check:
+        return limited, []
+    configs = set(check.get("configs") or ("default",))
+    due = max(1, int(check.get("repetitions") or 1))
+    unchecked = [
+        _label(key, info)
+        for key, reps in sorted(levels.items())
+        if key[2] == WRK_SCENARIO and key[1] in configs and key[4] == _main(info)
+        and len(reps) >= due and not any("wrk_disagrees" in v for v in reps.values())
+    ]  # fmt: skip
+    return limited, unchecked
 
 
 def _main(info: Mapping[str, Any]) -> str:
@@ -106,7 +151,9 @@ def _levels(rows: Iterable[Row]) -> dict[tuple, dict[int, dict[str, float]]]:
     return levels
 
 
-_LEVEL_CHECKED = {"throughput", "interactions", "failures", "loadgen_bound", "window_steady"}
+_LEVEL_CHECKED = {
+    "throughput", "interactions", "failures", "loadgen_bound", "window_steady", "wrk_disagrees",
+}  # fmt: skip
 
 
 def _level_problems(reps: Mapping[int, Mapping[str, float]], calibrating: bool) -> list[str]:

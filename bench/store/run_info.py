@@ -95,6 +95,9 @@ class Validity(Record):
     reasons: list[str]
     rules: dict[str, Any]
     recomputed: bool | None = None  # set by the report for a run stored without a verdict
+    # Levels where wrk disagreed with Locust: they decide no throughput claim (absent in runs
+    # stored before the rule).
+    harness_limited: list[str] | None = None
 
 
 class Bind(Record):
@@ -152,6 +155,8 @@ class DeploymentEntry(Record):
     # Absent in run-quick and run-quick-stacks (stored before diagnostics and scaling passes).
     diagnostic_configs: list[str] | None = None
     scaling_configs: list[str] | None = None
+    # Absent in runs stored before the work configurations (manifest `work = true`).
+    work_configs: list[str] | None = None
     workers_env: str | None = None
     # The worker count of its default configuration, whose figures stand for that count where
     # the scaling passes skip it (absent in runs stored before: they measured it twice).

@@ -52,6 +52,11 @@ LEVEL_METRICS = {
     "window_steady": "bool",
     "window_capped": "bool",
 }
+# Of a load level, from the wrk cross-check at the run's end rather than from its window: 1 when
+# wrk, on the same warm server right after Locust, served a throughput more than 10 % from
+# Locust's (bench/store/rules.py WRK_DISAGREEMENT), the level's figure being the harness's, not
+# the server's. In the repetitions wrk ran, at the levels it measured.
+CROSSCHECK_METRICS = {"wrk_disagrees": "bool"}
 # Per deployment and config, not per load level: scenario names of their own, users = 0.
 COLD_START = "cold_start"  # metric cold_start_s, one row per sample (repetition = sample)
 CODE_SIZE = "code_size"  # metrics sloc, files, config_lines, template_lines (repetition 0)

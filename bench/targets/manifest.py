@@ -38,6 +38,10 @@ class ServerConfig:
     command: tuple[str, ...] | None = None
     # Measured to explain a figure, not a way to serve the framework: the report keeps it apart.
     diagnostic: bool = False
+    # Changes what the deployment does per request (its headers, middleware, API layer or
+    # connection handling), to set the frameworks' work apart: measured at the plan's `work`
+    # levels and scenarios, verified against the contract like the default, read by no claim.
+    work: bool = False
 
 
 @dataclass(frozen=True)
@@ -219,10 +223,11 @@ def _deployment(folder: Path, data: dict[str, Any]) -> Deployment:
             env={str(k): str(v) for k, v in cfg.get("env", {}).items()},
             command=tuple(str(p) for p in cfg["command"]) if "command" in cfg else None,
             diagnostic=bool(cfg.get("diagnostic", False)),
+            work=bool(cfg.get("work", False)),
         )
         for name, cfg in data.get("configs", {"default": {}}).items()
     }
-    if "default" not in configs or configs["default"].diagnostic:
+    if "default" not in configs or configs["default"].diagnostic or configs["default"].work:
         raise ValueError("configs must include 'default' (the framework's own defaults)")
     deployment = Deployment(
         name=str(data["name"]),
@@ -293,8 +298,13 @@ def _type_problems(data: dict[str, Any]) -> list[str]:
         found += _env_problems(config, "env")
         if not isinstance(config.get("description", ""), str):
             found.append(f"description must be a string, not {config['description']!r}")
-        if not isinstance(config.get("diagnostic", False), bool):
-            found.append(f"diagnostic must be true or false, not {config['diagnostic']!r}")
+        found += [
+            f"{key} must be true or false, not {config[key]!r}"
+            for key in ("diagnostic", "work")
+            if not isinstance(config.get(key, False), bool)
+        ]
+        if config.get("diagnostic") and config.get("work"):
+            found.append("a config is diagnostic or work, not both")
         problems += [f"configs.{name}: {problem}" for problem in found]
     return problems
 

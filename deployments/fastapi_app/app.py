@@ -19,6 +19,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from deployments.allowed_hosts import allowed_hosts, star_patterns
+from deployments.response_headers import SECURITY_HEADERS
 from shared_model.model import load_model, predict
 from shared_model.openapi import OPENAPI_PATH, openapi_document
 from shared_model.schema import (
@@ -30,12 +31,6 @@ from shared_model.schema import (
     parse_json_body,
     validate_request,
 )
-
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-}
 
 
 @asynccontextmanager
@@ -51,7 +46,7 @@ class SecurityHeaders:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.headers = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+        self.headers = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -134,4 +129,4 @@ async def http_error(request: Request, error: StarletteHTTPException) -> JSONRes
 @app.exception_handler(Exception)
 async def server_error(request: Request, error: Exception) -> JSONResponse:
     # Handled outside the middleware stack (uvicorn still logs the traceback): add the headers.
-    return JSONResponse(http_error_body(500), status_code=500, headers=SECURITY_HEADERS)
+    return JSONResponse(http_error_body(500), status_code=500, headers=dict(SECURITY_HEADERS))

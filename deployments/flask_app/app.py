@@ -6,7 +6,7 @@ import math
 import os
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, jsonify, render_template, request
 from flask_talisman import Talisman
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -16,6 +16,12 @@ from wtforms.validators import InputRequired, ValidationError
 from wtforms.widgets import NumberInput
 
 from deployments.allowed_hosts import allowed_hosts, host_allowed
+from deployments.response_headers import (
+    AS_DEPLOYED,
+    EQUAL_WORK,
+    SECURITY_HEADERS,
+    work_mode,
+)
 from shared_model.model import LoadedModel, load_model, predict
 from shared_model.openapi import OPENAPI_PATH, openapi_document
 from shared_model.schema import (
@@ -28,6 +34,11 @@ from shared_model.schema import (
     validate_instance,
     validate_request,
 )
+
+try:
+    from flask.json.provider import DefaultJSONProvider
+except ImportError:  # Shim: Flask < 2.2 (the 2022 stack, which has no equal-work configuration)
+    DefaultJSONProvider = object  # type: ignore[assignment,misc]
 
 csrf = CSRFProtect()
 # The page's only resource is its inline <style>, let in by a per-request nonce.
@@ -63,19 +74,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if not app.config["SECRET_KEY"]:
         raise RuntimeError("FLASK_SECRET_KEY is not set: the form's CSRF tokens need a secret key")
     csrf.init_app(app)
-    # The servers speak plain HTTP on 127.0.0.1: no redirect to https, and a session cookie
-    # marked Secure would never come back, which would break the form's CSRF token.
-    Talisman(
-        app,
-        force_https=False,
-        session_cookie_secure=False,
-        frame_options="DENY",
-        content_security_policy=CONTENT_SECURITY_POLICY,
-        content_security_policy_nonce_in=["style-src"],
-        # Flask-Talisman 1.1's defaults, named: 0.8 (2022) sends interest-cohort, X-XSS-Protection.
-        permissions_policy={"browsing-topics": "()"},
-        x_xss_protection=False,
-    )
+    add_headers(app, work_mode())
     model = load_model()
     form_class = prediction_form_class(model)
     api_document = openapi_document(model.metadata)
@@ -122,6 +121,49 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         return jsonify(http_error_body(status)), status, allow
 
     return app
+
+
+def add_headers(app: Flask, mode: str) -> None:
+    """The response headers of this start's way of answering (deployments/response_headers.py):
+    Flask-Talisman's as deployed, the shared fixed set for equal work, none of either as the
+    Flask tutorial gives it (the page's <style> then has an empty nonce and no CSP)."""
+    if mode == AS_DEPLOYED:
+        # The servers speak plain HTTP on 127.0.0.1: no redirect to https, and a session cookie
+        # marked Secure would never come back, which would break the form's CSRF token.
+        Talisman(
+            app,
+            force_https=False,
+            session_cookie_secure=False,
+            frame_options="DENY",
+            content_security_policy=CONTENT_SECURITY_POLICY,
+            content_security_policy_nonce_in=["style-src"],
+            # Flask-Talisman 1.1's defaults, named: 0.8 (2022) sends interest-cohort and
+            # X-XSS-Protection.
+            permissions_policy={"browsing-topics": "()"},
+            x_xss_protection=False,
+        )
+        return
+    app.jinja_env.globals["csp_nonce"] = str
+    if mode == EQUAL_WORK:
+        app.json = CompactJSONProvider(app)
+
+        @app.after_request
+        def security_headers(response: Response) -> Response:
+            response.headers.extend(SECURITY_HEADERS)
+            return response
+
+
+class CompactJSONProvider(DefaultJSONProvider):
+    """Equal work: the bytes every other deployment sends for the same answer. Flask's own
+    provider adds a newline after the JSON; the others do not."""
+
+    sort_keys = False
+
+    def response(self, *args: Any, **kwargs: Any) -> Response:
+        obj = self._prepare_response_obj(args, kwargs)
+        return self._app.response_class(
+            self.dumps(obj, separators=(",", ":")), mimetype=self.mimetype
+        )
 
 
 def check_trusted_hosts(app: Flask) -> None:

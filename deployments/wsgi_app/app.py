@@ -13,6 +13,7 @@ from http import HTTPStatus
 from typing import Any
 
 from deployments.allowed_hosts import allowed_hosts, host_allowed
+from deployments.response_headers import SECURITY_HEADERS
 from shared_model.model import load_model, predict
 from shared_model.openapi import OPENAPI_PATH, openapi_document
 from shared_model.schema import (
@@ -32,11 +33,6 @@ WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 Handler = Callable[[Environ], Any]
 Headers = list[tuple[str, str]]
 
-SECURITY_HEADERS = [
-    ("X-Content-Type-Options", "nosniff"),
-    ("X-Frame-Options", "DENY"),
-    ("Referrer-Policy", "same-origin"),
-]
 FOREIGN_HOST = error_body("bad_request", "the Host header names a host this server does not serve")
 
 

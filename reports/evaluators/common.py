@@ -93,10 +93,15 @@ def package_of(
 def probes_of(
     run: Mapping[str, Any], inspections: Mapping[str, Any], framework: str
 ) -> dict[str, Any]:
-    """config -> probes of one framework's deployment ({} when not probed)."""
+    """config -> probes of one framework's deployment ({} when not probed). Its work
+    configurations (run.json `work_configs`) are left out: they change what the deployment does
+    per request to set the frameworks' work apart, and no claim reads them."""
     name = subject_of(run, framework)
     found = (inspections.get("probes") or {}).get(name) if name else None
-    return found if isinstance(found, dict) else {}
+    if not isinstance(found, dict):
+        return {}
+    work = set((run.get("deployments") or {}).get(name, {}).get("work_configs") or ())
+    return {config: probes for config, probes in found.items() if config not in work}
 
 
 def versioned(run: Mapping[str, Any], package: Mapping[str, Any] | None, framework: str) -> str:

@@ -12,11 +12,15 @@ SCHEMA_VERSION = 1
 
 
 def build_inspections(
-    packages: dict, probes: dict, tampered: Mapping[str, Mapping[str, Any]] | None = None
+    packages: dict,
+    probes: dict,
+    tampered: Mapping[str, Mapping[str, Any]] | None = None,
+    browser_timing: Mapping[str, list[dict[str, Any]]] | None = None,
 ) -> dict[str, Any]:
     """The inspections.json document (bench/checks/inspections/__init__.py's docstring).
 
     packages: inspect_packages()'s answer. probes: {deployment: {config: run_probes()}}.
+    browser_timing: {deployment: [time_browser_sessions(), ...]}, where the plan timed browsers.
     tampered: {deployment: probe_tampered_model()}, whose verdict is per deployment, not per
     config: it is copied into every config's "security" as "tampered_model_refused" (with its
     evidence); a deployment without one gets null there.
@@ -33,6 +37,7 @@ def build_inspections(
         "packages": packages,
         "probes": merged,
         "snippets": compiled_snippets(),
+        **({"browser_timing": dict(browser_timing)} if browser_timing else {}),
     }
 
 
