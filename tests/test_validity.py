@@ -119,3 +119,24 @@ def test_a_level_the_plan_cross_checks_but_wrk_did_not_measure_makes_the_run_inv
     ]
     # A plan without a cross-check asks for none.
     assert run_validity(rows, COMPLETE)["verdict"] == "VALID"
+
+
+def test_a_json_api_level_near_the_load_generators_ceiling_makes_the_run_invalid():
+    """The ceiling is the most the null target drew at as many users, in any configuration."""
+
+    def null(rep: int, throughput: float, config: str = "default") -> list[Row]:
+        return [
+            dataclasses.replace(r, deployment="null", config=config)
+            for r in level(rep, throughput=throughput)
+        ]
+
+    calibrated = {**COMPLETE, "deployments": {"null": {"role": "calibration"}}}
+    ceiling = [r for rep in (1, 2, 3) for r in null(rep, 120.0) + null(rep, 150.0, "keepalive")]
+    rows = level(1) + level(2) + level(3) + ceiling  # flask: 100 of 150, 67 %
+    assert run_validity(rows, calibrated)["verdict"] == "VALID"
+    rows = level(1, throughput=110.0) + level(2, throughput=110.0) + level(3) + ceiling
+    verdict = run_validity(rows, calibrated)  # flask: 110 of 150, 73 %
+    assert verdict["reasons"] == [
+        "above 70% of the load generator's calibrated ceiling: flask/default api_single 8u"
+    ]
+    assert verdict["rules"]["below_ceiling_share"] == 0.70

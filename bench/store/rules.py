@@ -63,6 +63,9 @@ def rules() -> dict[str, Any]:
         # Where the plan cross-checks: every such level measured by wrk too, and one where wrk
         # and Locust disagree beyond DISAGREEMENT decides no throughput claim.
         "wrk_agrees_where_throughput_decides": WRK_DISAGREEMENT,
+        # A JSON-API level's median throughput over the most the null target drew from the load
+        # generator with as many users (its calibrated ceiling, any configuration).
+        "below_ceiling_share": CEILING_SHARE_FLAG,
         "run_complete": True,
         "no_refused_peers": True,
     }
@@ -95,6 +98,11 @@ def run_validity(rows: Iterable[Row], info: Mapping[str, Any]) -> dict[str, Any]
     limited, unchecked = _wrk_levels(levels, info)
     if unchecked:
         problems["not cross-checked with wrk, which the plan asks for"] += unchecked
+    near = _near_ceiling(levels, calibration, info)
+    if near:
+        problems[f"above {CEILING_SHARE_FLAG:.0%} of the load generator's calibrated ceiling"] += (
+            near
+        )
     for problem, where in problems.items():
         reasons.append(f"{problem}: {_listed(where)}")
     return {
@@ -111,6 +119,34 @@ def _listed(where: list[str]) -> str:
 
 def _label(key: tuple, info: Mapping[str, Any]) -> str:
     return "{}/{} {} {}u".format(*key[:4]) + ("" if key[4] == _main(info) else f" {key[4]}")
+
+
+def _near_ceiling(
+    levels: Mapping[tuple, Mapping[int, Mapping[str, float]]],
+    calibration: set[str],
+    info: Mapping[str, Any],
+) -> list[str]:
+    """The JSON-API levels whose median throughput passes CEILING_SHARE_FLAG of the null
+    target's highest median at as many users: there the load generator may set the pace."""
+
+    def median(reps: Mapping[int, Mapping[str, float]]) -> float:
+        values = [
+            v["throughput"] for v in reps.values() if not math.isnan(v.get("throughput", math.nan))
+        ]
+        return statistics.median(values) if values else math.nan
+
+    main = [(k, reps) for k, reps in levels.items() if k[2] == WRK_SCENARIO and k[4] == _main(info)]
+    ceiling: dict[int, float] = {}
+    for key, reps in main:
+        if key[0] in calibration and not math.isnan(median(reps)):
+            ceiling[key[3]] = max(ceiling.get(key[3], 0.0), median(reps))
+    return [
+        _label(key, info)
+        for key, reps in sorted(main)
+        if key[0] not in calibration
+        and ceiling.get(key[3])
+        and median(reps) > CEILING_SHARE_FLAG * ceiling[key[3]]
+    ]
 
 
 def _wrk_levels(
