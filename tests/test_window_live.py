@@ -235,9 +235,10 @@ def test_ctrl_c_during_the_run_keeps_the_finished_windows_and_leaves_no_process(
 ):
     running = servers.get("flask")
     # Each step lasts its min_s at least: the interrupt, sent as the first one ends, comes
-    # before the last (a thread held back on a loaded machine may let a step or two more end).
+    # before the last. A thread held back on a loaded machine (the other test worker's load)
+    # may let several more end, so there are ten more, which the interrupt cuts short.
     rule = WindowRule(min_s=2, max_s=3)
-    steps = (1, 4, 4, 4)
+    steps = (1, *[4] * 10)
     spec = load_spec(running.base_url, steps, tmp_path / "level", payload_file, rule)
 
     def interrupt_after_the_first_window() -> None:
