@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from bench.store.rules import CALIBRATION_ROLE
+from bench.store.rules import CALIBRATION_ROLE, KEPT_ALIVE_CONFIG, ceiling_config
 from bench.store.table import FLOOR
 from reports import scale, stats, text
 from reports.inputs import LOAD_SCENARIOS, StoredRun
@@ -32,7 +32,6 @@ METRIC = "latency_p50"
 FLOOR_CALL = "predict"  # the model alone: the shared validator is the deployment's work
 RESIDUAL_SHARE = 0.05  # medians of the parts may miss the end-to-end median by this share
 NOT_MEASURED = "not measured"
-KEPT_ALIVE = "keepalive"  # the null target's configuration with connections kept alive
 
 
 @dataclass(frozen=True)
@@ -155,13 +154,9 @@ def split(stored: StoredRun, deployment: str, scenario: str, model: str) -> Brea
 
 def harness_config(stored: StoredRun, deployment: str, null: str) -> str:
     """The null target's configuration that handles connections as the deployment's default
-    does, as the answer probe saw it: kept alive (uvicorn) or closed after every answer
-    (gunicorn's sync worker). The default where either side was not measured so."""
-    probes = (stored.inspections.get("probes") or {}).get(deployment) or {}
-    answer = (probes.get(CONFIG) or {}).get("answer") or {}
-    if answer.get("kept_alive") and (null, KEPT_ALIVE) in stored.work_configs:
-        return KEPT_ALIVE
-    return CONFIG
+    does, the same one the run's ceiling rule reads (bench/store/rules.py ceiling_config)."""
+    measured = {config for name, config in stored.work_configs if name == null}
+    return ceiling_config(stored.info, deployment, measured)
 
 
 def _by_repetition(results: pd.DataFrame, name: str, scenario: str, users: int) -> dict[int, float]:
@@ -255,9 +250,9 @@ def notes(stored: StoredRun, scenario: str = "api_single") -> tuple[str, ...]:
         "Harness floor: the null target's p50 (a bare callable that answers a constant under "
         "the same server settings) through the same load-generator client and connection "
         "handling: the load generator's own time, the connection and the least a server does. "
-        f"A deployment whose default keeps connections alive (the answer probe's finding) is set "
-        f"against the null target's {KEPT_ALIVE} configuration where the run measured it, over "
-        "the repetitions that has; the others against its default, which closes them. "
+        "A deployment whose default keeps connections alive (the answer probe's finding) is set "
+        f"against the null target's {KEPT_ALIVE_CONFIG} configuration where the run measured "
+        "it, over the repetitions that has; the others against its default, which closes them. "
         f"Model: the in-process median of {FLOOR_CALL}() for the same rows. Server + framework: "
         "end-to-end minus both, per repetition; the shared validator is in it. Each part is the "
         "median of its per-repetition values with that median's bracket.",

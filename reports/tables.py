@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from bench.store.rules import WRK_DISAGREEMENT
 from reports import stats, text
 from reports.evaluators import PAPER_FRAMEWORKS as PAPER_ORDER
 from reports.inputs import SUBJECT
@@ -106,9 +107,9 @@ SATURATED_NOTE = (
 HARNESS_LIMITED = "\u2260wrk"  # shown beside a level where wrk disagreed with Locust
 HARNESS_NOTE = (
     f"{HARNESS_LIMITED} wrk, on the same warm server right after Locust, served a throughput more "
-    "than 10 % from Locust's at this level (the run's cross-check): its throughput is the "
-    "harness's figure, not the server's, so it decides no throughput claim; its latency still "
-    "stands, with the harness floor taken apart in the latency breakdown."
+    f"than {WRK_DISAGREEMENT:.0%} from Locust's at this level (the run's cross-check): its "
+    "throughput is the harness's figure, not the server's, so it decides no throughput claim; "
+    "its latency still stands, with the harness floor taken apart in the latency breakdown."
 )
 
 

@@ -15,6 +15,7 @@ from bench.store.rules import (
     CALIBRATION_ROLE,
     CEILING_SHARE_FLAG,
     FAILURE_ALLOWANCE,
+    KEPT_ALIVE_CONFIG,
     LATE_SEND_ALLOWANCE,
     coefficient_of_variation,
     run_validity,
@@ -22,7 +23,7 @@ from bench.store.rules import (
 )
 from bench.store.table import OPEN_LOOP, SLO, SLO_LOWER_BOUND_STOPS, read_rows
 from reports import stats, text
-from reports.breakdown import KEPT_ALIVE, harness_config
+from reports.breakdown import harness_config
 from reports.inputs import StoredRun
 from reports.tables import Cell, Table, _est, _num, label, ordered
 
@@ -72,10 +73,10 @@ def headroom_table(stored: StoredRun) -> Table:
     """Every measured level: throughput with its interval, its repeatability (coefficient of
     variation), the load generator's CPU, and its share of the calibrated ceiling."""
     levels = stored.load_levels
-    closed, kept = ceilings(stored), ceilings(stored, KEPT_ALIVE)
+    closed, kept = ceilings(stored), ceilings(stored, KEPT_ALIVE_CONFIG)
     null = next(iter(calibration_names(stored.info)), "")
     ceiling = {
-        d: kept if harness_config(stored, d, null) == KEPT_ALIVE else closed
+        d: kept if harness_config(stored, d, null) == KEPT_ALIVE_CONFIG else closed
         for d in ordered(stored.info)
     }
     order = ordered(stored.info)
@@ -101,8 +102,9 @@ def headroom_table(stored: StoredRun) -> Table:
         "The ceiling is that of the one-row API client; the form client also parses HTML and "
         "the Streamlit client speaks a websocket, so for those scenarios Locust's CPU is the "
         "direct check. A deployment whose default keeps connections alive (the answer probe's "
-        f"finding) is set against the null target's {KEPT_ALIVE} configuration where the run "
-        "measured it: closing a connection after every answer lowers the ceiling.",
+        f"finding) is set against the null target's {KEPT_ALIVE_CONFIG} configuration where the "
+        "run measured it: closing a connection after every answer lowers the ceiling. The run's "
+        "validity reads the same ceilings.",
     )
     columns = [
         "Deployment",

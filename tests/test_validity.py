@@ -122,7 +122,9 @@ def test_a_level_the_plan_cross_checks_but_wrk_did_not_measure_makes_the_run_inv
 
 
 def test_a_json_api_level_near_the_load_generators_ceiling_makes_the_run_invalid():
-    """The ceiling is the most the null target drew at as many users, in any configuration."""
+    """The ceiling is the null target's with as many users and the same connection handling:
+    kept alive for a deployment whose default keeps connections (run.json keeps_connections),
+    closed after every answer otherwise."""
 
     def null(rep: int, throughput: float, config: str = "default") -> list[Row]:
         return [
@@ -130,12 +132,17 @@ def test_a_json_api_level_near_the_load_generators_ceiling_makes_the_run_invalid
             for r in level(rep, throughput=throughput)
         ]
 
-    calibrated = {**COMPLETE, "deployments": {"null": {"role": "calibration"}}}
-    ceiling = [r for rep in (1, 2, 3) for r in null(rep, 120.0) + null(rep, 150.0, "keepalive")]
-    rows = level(1) + level(2) + level(3) + ceiling  # flask: 100 of 150, 67 %
-    assert run_validity(rows, calibrated)["verdict"] == "VALID"
-    rows = level(1, throughput=110.0) + level(2, throughput=110.0) + level(3) + ceiling
-    verdict = run_validity(rows, calibrated)  # flask: 110 of 150, 73 %
+    def info(keeps_connections: bool) -> dict:
+        deployments = {
+            "null": {"role": "calibration"},
+            "flask": {"keeps_connections": keeps_connections},
+        }
+        return {**COMPLETE, "deployments": deployments}
+
+    ceiling = [r for rep in (1, 2, 3) for r in null(rep, 140.0) + null(rep, 200.0, "keepalive")]
+    rows = level(1) + level(2) + level(3) + ceiling  # flask: 100/s
+    assert run_validity(rows, info(keeps_connections=True))["verdict"] == "VALID"  # 50 % of 200
+    verdict = run_validity(rows, info(keeps_connections=False))  # 71 % of 140
     assert verdict["reasons"] == [
         "above 70% of the load generator's calibrated ceiling: flask/default api_single 8u"
     ]

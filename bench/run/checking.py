@@ -71,10 +71,10 @@ def verify_and_probe(run: Run) -> list[Deployment]:
             verified.append(d)
             if run.target:  # not ours to restart
                 continue
-            if d.role == CALIBRATION:  # nothing to probe; its work configurations are verified
-                noted(run, f"{d.name} work configurations", partial(verify_work_configs, run, d))
+            if others := probe_other_configs(run, d):
+                probes.setdefault(d.name, {}).update(others)
+            if d.role == CALIBRATION:  # a constant answer: no model to tamper with
                 continue
-            probes.setdefault(d.name, {}).update(probe_other_configs(run, d))
             if run.plan.tampered_model_probe:
                 say(f"  probing {d.name} with a tampered model artifact ...")
                 folder = run.run_dir / "probes" / d.name / "tampered"
@@ -98,46 +98,32 @@ def record_code_size(run: Run, d: Deployment) -> None:
 
 
 def probe_other_configs(run: Run, d: Deployment) -> dict[str, Any]:
-    """Concurrency and security probes of the configurations besides the default (which
-    first_start probed), one server start each."""
+    """The configurations besides the default (which first_start checked), one server start
+    each: a work configuration, which changes what the deployment does per request, verified
+    against the contract as the default is; each probed, but the null target's (its constant
+    answer has nothing to probe)."""
     results = {}
     for config in run.plan.probe_configs_for(d):
-        if config == "default":
+        if config == "default" or (d.role == CALIBRATION and not d.configs[config].work):
             continue
-        say(f"  probing {d.name}/{config} (concurrency, security) ...")
-        result = noted(run, f"{d.name}/{config} probes", partial(probe_config, run, d, config))
+        say(f"  checking {d.name}/{config} ...")
+        result = noted(run, f"{d.name}/{config} checks", partial(probe_config, run, d, config))
         if result is not None:
             results[config] = result
     return results
 
 
-def probe_config(run: Run, d: Deployment, config: str) -> dict[str, Any]:
-    """The probes of one configuration; a work configuration, which changes what the
-    deployment does per request, is verified against the contract first, as the default is."""
+def probe_config(run: Run, d: Deployment, config: str) -> dict[str, Any] | None:
     logs = log_path(run, d, config, "probe")
     with serving(d, config, cores=run.server_cores, log_path=logs) as running:
         if d.configs[config].work:
-            verify_work_config(run, d, config, verify(running, run.model))
+            results = verify(running, run.model)
+            run.verify_rows += verify_rows(results, config)
+            passed = sum(r.passed for r in results)
+            say(f"  {d.name}/{config}: {passed}/{len(results)} checks passed")
+        if d.role == CALIBRATION:
+            return None
         return run_probes(running, run.model, run.run_dir / "probes" / d.name / config)
-
-
-def verify_work_configs(run: Run, d: Deployment) -> None:
-    """Each work configuration the plan measures, verified on a server of its own."""
-    for config in run.plan.configs_for(d):
-        if d.configs[config].work:
-            logs = log_path(run, d, config, "verify")
-            with serving(d, config, cores=run.server_cores, log_path=logs) as running:
-                verify_work_config(run, d, config, verify(running, run.model))
-
-
-def verify_work_config(run: Run, d: Deployment, config: str, results: list[CheckResult]) -> None:
-    """Its rows in verify.csv; a failed check is a verification failure of the deployment."""
-    run.verify_rows += verify_rows(results, config)
-    failed = [r for r in results if not r.passed]
-    run.deployment_info(d)["verify_failures"] += [
-        {"check": f"{config}: {r.check}", "reason": r.reason} for r in failed
-    ]
-    say(f"  {d.name}/{config}: {len(results) - len(failed)}/{len(results)} checks passed")
 
 
 def verify_rows(results: list[CheckResult], config: str) -> list[dict[str, str]]:
@@ -177,6 +163,8 @@ def first_start(
             )
             if result is not None:
                 probes.setdefault(d.name, {})["default"] = result
+                answer = result.get("answer") or {}
+                run.deployment_info(d)["keeps_connections"] = answer.get("kept_alive")
             if browsers_timed(run, d):
                 timed = noted(run, f"{d.name} browser timing", partial(time_browsers, run, running))
                 if timed is not None:

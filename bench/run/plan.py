@@ -188,8 +188,15 @@ class Plan:
     def probe_configs_for(self, deployment: Deployment) -> list[str]:
         # Another stack's variants are probed in every configuration too: the concurrency claims
         # compare a framework's configurations, on each stack.
-        chosen = deployment.configs if self.probe_all_configs else self.configs_for(deployment)
-        return [name for name in chosen if not deployment.configs[name].diagnostic]
+        measured = self.configs_for(deployment)
+        chosen = deployment.configs if self.probe_all_configs else measured
+        # A work configuration is checked only where it is measured: it serves no one else.
+        return [
+            name
+            for name in chosen
+            if not deployment.configs[name].diagnostic
+            and (not deployment.configs[name].work or name in measured)
+        ]
 
     def scenarios_for(self, deployment: Deployment, config: str = "default") -> tuple[str, ...]:
         other = self.stack_plan(deployment)

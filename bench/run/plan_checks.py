@@ -90,8 +90,8 @@ def check(plan: Plan, path: Path) -> None:
         or min((*plan.slo.bounds_ms.values(), *plan.slo.start_rates.values())) <= 0
     ):
         problems.append("slo: bounds_ms and start_rates need the same scenarios, all > 0")
-    check = plan.crosscheck
-    if check and (check.window_s < 1 or check.warmup_s < 0 or check.repetitions < 1):
+    cross = plan.crosscheck
+    if cross and (cross.window_s < 1 or cross.warmup_s < 0 or cross.repetitions < 1):
         problems.append("crosscheck: window_s >= 1 (wrk counts whole seconds), repetitions >= 1")
     if plan.model_variants and any(n < 1 for n in plan.model_variants.levels):
         problems.append("model_variants: levels must be positive user counts")

@@ -221,7 +221,7 @@ def write_run_crosscheck(run: Run) -> None:
     for c in comparisons:
         if "throughput" not in c.ratios or c.level.deployment not in by_name:
             continue
+        d = by_name[c.level.deployment]
         disagrees = {"wrk_disagrees": float("throughput" in c.disagrees)}
         for rep in range(1, settings.repetitions + 1):
-            d = by_name[c.level.deployment]
             run.add(d, c.level.config, SCENARIO, c.level.users, rep, disagrees)

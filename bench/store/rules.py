@@ -38,6 +38,10 @@ WRK_SCENARIO = "api_single"  # the one scenario wrk speaks (bench/load/wrk.py)
 # Load-generator headroom: above this share of the calibrated ceiling a level is flagged.
 CEILING_SHARE_FLAG = 0.70
 CALIBRATION_ROLE = "calibration"
+# The null target's configuration with connections kept alive: the ceiling of a deployment
+# whose default keeps them (run.json keeps_connections); the others' is its default's.
+KEPT_ALIVE_CONFIG = "keepalive"
+DEFAULT_CONFIG = "default"
 
 
 def samples_needed(metric: str) -> int:
@@ -63,8 +67,8 @@ def rules() -> dict[str, Any]:
         # Where the plan cross-checks: every such level measured by wrk too, and one where wrk
         # and Locust disagree beyond DISAGREEMENT decides no throughput claim.
         "wrk_agrees_where_throughput_decides": WRK_DISAGREEMENT,
-        # A JSON-API level's median throughput over the most the null target drew from the load
-        # generator with as many users (its calibrated ceiling, any configuration).
+        # A JSON-API level's median throughput over the null target's with as many users and
+        # the same connection handling (ceiling_config): the load generator's calibrated ceiling.
         "below_ceiling_share": CEILING_SHARE_FLAG,
         "run_complete": True,
         "no_refused_peers": True,
@@ -127,26 +131,32 @@ def _near_ceiling(
     info: Mapping[str, Any],
 ) -> list[str]:
     """The JSON-API levels whose median throughput passes CEILING_SHARE_FLAG of the null
-    target's highest median at as many users: there the load generator may set the pace."""
+    target's at as many users with the same connection handling (ceiling_config): there the
+    load generator may set the pace."""
 
     def median(reps: Mapping[int, Mapping[str, float]]) -> float:
-        values = [
-            v["throughput"] for v in reps.values() if not math.isnan(v.get("throughput", math.nan))
-        ]
+        values = [v["throughput"] for v in reps.values() if "throughput" in v]
         return statistics.median(values) if values else math.nan
 
     main = [(k, reps) for k, reps in levels.items() if k[2] == WRK_SCENARIO and k[4] == _main(info)]
-    ceiling: dict[int, float] = {}
-    for key, reps in main:
-        if key[0] in calibration and not math.isnan(median(reps)):
-            ceiling[key[3]] = max(ceiling.get(key[3], 0.0), median(reps))
-    return [
-        _label(key, info)
-        for key, reps in sorted(main)
-        if key[0] not in calibration
-        and ceiling.get(key[3])
-        and median(reps) > CEILING_SHARE_FLAG * ceiling[key[3]]
-    ]
+    ceiling = {(k[1], k[3]): median(reps) for k, reps in main if k[0] in calibration}
+    measured = {config for config, _ in ceiling}
+    near = []
+    for key, reps in sorted(main):
+        limit = ceiling.get((ceiling_config(info, key[0], measured), key[3]), math.inf)
+        if key[0] not in calibration and median(reps) > CEILING_SHARE_FLAG * limit:
+            near.append(_label(key, info))
+    return near
+
+
+def ceiling_config(info: Mapping[str, Any], deployment: str, measured: set[str]) -> str:
+    """The null target's configuration that handles connections as the deployment's default
+    does (run.json keeps_connections, from the answer probe): kept alive where it was measured
+    so, else closed after every answer, as gunicorn's sync worker does."""
+    entry = (info.get("deployments") or {}).get(deployment) or {}
+    if entry.get("keeps_connections") and KEPT_ALIVE_CONFIG in measured:
+        return KEPT_ALIVE_CONFIG
+    return DEFAULT_CONFIG
 
 
 def _wrk_levels(

@@ -157,6 +157,9 @@ class DeploymentEntry(Record):
     scaling_configs: list[str] | None = None
     # Absent in runs stored before the work configurations (manifest `work = true`).
     work_configs: list[str] | None = None
+    # Whether its default configuration kept the connection alive after an answer, as the
+    # answer probe saw it (bench/checks/probes_answer.py); absent where it was not probed.
+    keeps_connections: bool | None = None
     workers_env: str | None = None
     # The worker count of its default configuration, whose figures stand for that count where
     # the scaling passes skip it (absent in runs stored before: they measured it twice).

@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from bench.store.rules import WRK_DISAGREEMENT
 from reports import compare, stats
 from reports.evaluators.common import (
     deployment_info,
@@ -206,7 +207,8 @@ def performance(
         f"repetition of the other framework; a level is read only when its {stats.RATIO_METHOD} "
         "lies in one band (not distinguishable where it holds 1, undecided elsewhere); levels "
         "where the load generator was saturated, or where wrk on the same warm server served a "
-        "throughput more than 10 % from Locust's (the harness's figure, not the server's), are "
+        f"throughput more than {WRK_DISAGREEMENT:.0%} from Locust's (the harness's figure, not "
+        "the server's), are "
         "left out."
     ]
     numbers: dict[str, float] = {}
@@ -222,7 +224,7 @@ def performance(
         if not usable:
             why = (
                 "every like-for-like level saturated the load generator or its throughput "
-                "disagreed with wrk's by more than 10 %"
+                f"disagreed with wrk's by more than {WRK_DISAGREEMENT:.0%}"
             )
             return Finding(why if points else "no like-for-like level was measured", NOT_MEASURABLE)
         readings = [read_estimate(p.throughput, same, slightly) for p in usable]
