@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import _thread
 import json
+import signal
 import socket
 import subprocess
 import sys
@@ -223,15 +224,25 @@ def test_a_server_that_exits_mid_run_fails_the_run_naming_it(
 
 
 @pytest.fixture
-def signal_forgotten():
-    """The interrupt this test sends marks the process interrupted for good (a command ends
-    then); the test process goes on, so the mark is cleared after it."""
-    yield
-    console._interrupted.clear()
+def runner_signals():
+    """The handlers the bench command installs, for as long as the test. Whatever the test
+    process has instead may lose the simulated Ctrl-C: SIGINT ignored (inherited by a suite
+    started in the background) drops it, and Python's default handler raises without the
+    mark the runner checks between steps, so a raise CPython discards (in a finalizer) is
+    gone. The mark stays for good (a command ends then); the test process goes on, so it is
+    cleared and the previous handlers come back after the test."""
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    console.signals_as_interrupt()
+    try:
+        yield
+    finally:
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
+        console._interrupted.clear()
 
 
 def test_ctrl_c_during_the_run_keeps_the_finished_windows_and_leaves_no_process(
-    servers, payload_file, tmp_path, signal_forgotten
+    servers, payload_file, tmp_path, runner_signals
 ):
     running = servers.get("flask")
     # Each step lasts its min_s at least: the interrupt, sent as the first one ends, comes
