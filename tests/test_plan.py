@@ -154,3 +154,38 @@ def test_another_stack_may_load_fewer_scenarios_and_the_slo_search_fewer_roles()
     }
     # The review's frameworks and the null target (the generator's open-loop ceiling).
     assert {"flask", "django", "streamlit", "null"} <= searched and "fastapi" not in searched
+
+
+def test_a_scenario_may_have_a_longer_window_and_a_model_variant_fewer_interactions(tmp_path):
+    path = tmp_path / "plan.toml"
+    path.write_text(
+        "[profiles.x]\nlevels = [1]\nwindow_s = 3\nwindow_min_s = 1\n"
+        "scenario_window_s = { ui_session = 9 }\n"
+        "[profiles.x.model_variants]\n"
+        'models = ["iris-forest"]\nscenarios = ["api_single"]\nlevels = [1]\n'
+        "min_interactions = 50\n"
+    )
+    plan = load_plan("x", path)
+    assert plan.window_rule("ui_session").max_s == 9
+    assert plan.window_rule("api_single").max_s == 3
+    assert plan.window_rule("api_single").min_interactions == 1000
+    assert plan.window_rule("api_single", variant=True).min_interactions == 50
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("scenario_window_s = { chat = 10 }\n", "scenario_window_s: chat"),
+        ("scenario_window_s = { ui_session = 0 }\n", "scenario_window_s: ui_session"),
+        (
+            '[profiles.x.model_variants]\nmodels = ["iris-forest"]\nscenarios = ["api_single"]\n'
+            "levels = [1]\nmin_interactions = 0\n",
+            "min_interactions must be at least 1",
+        ),
+    ],
+)
+def test_a_broken_window_length_or_variant_minimum_says_what_is_wrong(tmp_path, extra, message):
+    path = tmp_path / "plan.toml"
+    path.write_text("[profiles.x]\nlevels = [1]\nwindow_s = 3\n" + extra)
+    with pytest.raises(PlanError, match=message):
+        load_plan("x", path)

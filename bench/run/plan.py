@@ -45,6 +45,9 @@ class ModelVariants:
     scenarios: tuple[str, ...]
     levels: tuple[int, ...]
     configs: tuple[str, ...] = ("default",)
+    # The interactions each of their windows holds (None: the scenario's own rule); the report
+    # reads a variant's p50 alone, which 100 state with its p90.
+    min_interactions: int | None = None
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,9 @@ class Plan:
     # Scenario -> the interactions its windows must hold instead (a scenario whose windows would
     # otherwise run to window_s without reaching the default, e.g. a few Streamlit reruns a second).
     scenario_min_interactions: dict[str, int] = field(default_factory=dict)
+    # Scenario -> its longest window instead of window_s (one that reaches its interactions
+    # only slowly, and would otherwise miss them on a slower machine).
+    scenario_window_s: dict[str, float] = field(default_factory=dict)
     steady_tolerance: float = 0.10
     # The repetitions that also measure the passes aside (diagnostic configs, model variants,
     # worker counts): the first this many; None: all of them.
@@ -143,13 +149,17 @@ class Plan:
     def measures_aside(self, rep: int) -> bool:
         return self.aside_repetitions is None or rep <= self.aside_repetitions
 
-    def window_rule(self, scenario: str | None = None) -> WindowRule:
+    def window_rule(self, scenario: str | None = None, variant: bool = False) -> WindowRule:
+        """`variant`: the window of a model-variant pass (its own minimum, if smaller)."""
+        needed = self.scenario_min_interactions.get(scenario or "", self.window_min_interactions)
+        variants = self.model_variants
+        if variant and variants is not None and variants.min_interactions is not None:
+            needed = min(needed, variants.min_interactions)
+        longest = self.scenario_window_s.get(scenario or "", self.window_s)
         return WindowRule(
-            min_s=min(self.window_min_s, self.window_s),
-            max_s=self.window_s,
-            min_interactions=self.scenario_min_interactions.get(
-                scenario or "", self.window_min_interactions
-            ),
+            min_s=min(self.window_min_s, longest),
+            max_s=longest,
+            min_interactions=needed,
             steady_tolerance=self.steady_tolerance,
         )
 
@@ -254,6 +264,9 @@ def load_plan(profile: str, path: Path = PLAN_PATH) -> Plan:
             scenario_min_interactions={
                 str(k): int(v) for k, v in data.get("scenario_min_interactions", {}).items()
             },
+            scenario_window_s={
+                str(k): float(v) for k, v in data.get("scenario_window_s", {}).items()
+            },
             **_window(data),
         )
     except KeyError as exc:
@@ -294,6 +307,7 @@ def _variants(data: dict[str, Any]) -> ModelVariants:
         scenarios=tuple(str(s) for s in data["scenarios"]),
         levels=tuple(int(n) for n in data["levels"]),
         configs=tuple(str(c) for c in data.get("configs", ("default",))),
+        min_interactions=int(data["min_interactions"]) if "min_interactions" in data else None,
     )
 
 

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 # A profile's keys that hold tables.
 TABLE_KEYS = (
     "slo", "model_variants", "scaling", "stacks", "crosscheck", "scenario_min_interactions",
-    "work", "browser",
+    "work", "browser", "scenario_window_s",
 )  # fmt: skip
 
 
@@ -93,9 +93,12 @@ def check(plan: Plan, path: Path) -> None:
     cross = plan.crosscheck
     if cross and (cross.window_s < 1 or cross.warmup_s < 0 or cross.repetitions < 1):
         problems.append("crosscheck: window_s >= 1 (wrk counts whole seconds), repetitions >= 1")
-    if plan.model_variants and any(n < 1 for n in plan.model_variants.levels):
+    variants = plan.model_variants
+    if variants and any(n < 1 for n in variants.levels):
         problems.append("model_variants: levels must be positive user counts")
-    unknown = set(plan.model_variants.models if plan.model_variants else ()) - set(MODEL_NAMES)
+    if variants and variants.min_interactions is not None and variants.min_interactions < 1:
+        problems.append("model_variants: min_interactions must be at least 1")
+    unknown = set(variants.models if variants else ()) - set(MODEL_NAMES)
     if unknown:
         problems.append(f"model_variants: unknown models {sorted(unknown)}; known: {MODEL_NAMES}")
     if (
@@ -122,6 +125,12 @@ def check(plan: Plan, path: Path) -> None:
             problems.append(
                 f"scenario_min_interactions: {scenario} = {count}: scenarios among "
                 f"{list(SCENARIOS)}, counts >= 0"
+            )
+    for scenario, seconds in plan.scenario_window_s.items():
+        if scenario not in SCENARIOS or not 0 < seconds < math.inf:
+            problems.append(
+                f"scenario_window_s: {scenario} = {seconds}: scenarios among "
+                f"{list(SCENARIOS)}, a finite number of seconds > 0"
             )
     if problems:
         raise PlanError(f"{path}: profile {plan.profile!r}: " + "; ".join(problems))

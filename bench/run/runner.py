@@ -297,7 +297,7 @@ def load_spec(run: Run, p: Pass, scenario: str, base_url: str, rep: int) -> Load
         base_url=base_url,
         steps=p.levels,
         warmup_s=run.plan.warmup_s,
-        rule=run.plan.window_rule(scenario),
+        rule=run.plan.window_rule(scenario, variant=p.model != run.model_name),
         cores=run.loadgen_cores,
         payload_file=run.payload_file(p.model),
         out_prefix=prefix,
