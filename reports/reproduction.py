@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from reports import REFERENCE_DIR, claims, compare, inputs, stack_claims, stacks, stats, text
+from reports import REFERENCE_DIR, claims, compare, inputs, scale, stack_claims, stacks, stats, text
 from reports.intervals import percent
 from reports.perf_tables import pairs
 from reports.tables import label, ordered
@@ -33,6 +33,8 @@ THROUGHPUT_RATIO = "throughput ratio"
 LATENCY_RATIO = "p50 latency ratio"
 VERDICT = "claim verdict"
 THROUGHPUT = "throughput"  # the absolute figure, machine-dependent
+# The model's in-process time: the machine's own speed at the model alone.
+FLOOR_TIME = "in-process predict() ms"
 
 RULES = (
     f"A ratio between two deployments (throughput or p50 latency, paired by repetition within "
@@ -46,6 +48,9 @@ RULES = (
     "A deployment's median throughput at one level (new ÷ reference beside it): the ratios' "
     "interval rule on the medians' intervals, but it is machine-dependent (another machine "
     "serves at another rate) and never counts toward the outcome.",
+    f"The model's median time in process ({FLOOR_TIME}, machine-dependent, not counted either): "
+    "each machine's speed at the model alone. What it leaves out (the loopback network, "
+    "process scheduling) shows in the null target's throughput, which has no framework.",
     f"Outcome: {REPRODUCED} when no machine-independent line (ratio or verdict) disagrees and "
     f"at least one agrees; {NOT_REPRODUCED} when any disagrees; {UNDECIDED} otherwise.",
 )
@@ -171,6 +176,7 @@ def compare_runs(
     lines = (
         *ratios,
         *verdict_lines(new.info, new_verdicts, old_verdicts),
+        *floor_lines(new, reference),
         *absolute_lines(new, reference),
     )
     return Comparison(
@@ -239,6 +245,20 @@ def verdict_lines(
             other = theirs.get(checked.claim.id, NOT_MEASURABLE)
             subject = f"{checked.claim.id}{where}"
             lines.append(Line(VERDICT, subject, ours, other, verdicts_agree(ours, other)))
+    return lines
+
+
+def floor_lines(new: inputs.StoredRun, reference: inputs.StoredRun) -> list[Line]:
+    """shared_model.predict()'s median time in process, per model both runs timed (one row,
+    as api_single sends): how fast each machine computed it."""
+    lines = []
+    for model in scale.models_in(new):
+        ours = scale.floor_estimate(new, "api_single", model, "predict")
+        theirs = scale.floor_estimate(reference, "api_single", model, "predict")
+        if math.isnan(ours.value) or math.isnan(theirs.value):
+            continue
+        outcome = intervals_agree(ours, theirs)
+        lines.append(Line(FLOOR_TIME, model, ours, theirs, outcome, machine_dependent=True))
     return lines
 
 

@@ -12,6 +12,7 @@ from reports import text
 from reports.reproduction import (
     AGREE,
     DISAGREE,
+    FLOOR_TIME,
     NOT_REPRODUCED,
     REPRODUCED,
     RULES,
@@ -45,6 +46,8 @@ def shown(comparison: Comparison) -> list[Line]:
 def _figure(line: Line, side: Estimate | str) -> str:
     if isinstance(side, str):
         return side
+    if line.kind == FLOOR_TIME:
+        return text.estimate(side, 3)
     return text.estimate(side) if line.kind == THROUGHPUT else text.ratio(side)
 
 

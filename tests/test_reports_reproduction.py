@@ -18,6 +18,7 @@ from reports.build import REPRODUCTION_FILE, build
 from reports.reproduction import (
     AGREE,
     DISAGREE,
+    FLOOR_TIME,
     LATENCY_RATIO,
     NOT_REPRODUCED,
     REPRODUCED,
@@ -73,6 +74,21 @@ def repetitions(total: int) -> Callable[[Rows], Rows]:
                 if int(row["repetition"]) == source:
                     out.append({**row, "repetition": str(rep), "value": _moved(row, step)})
         return out
+
+    return edit
+
+
+def floor_repetitions(total: int) -> Callable[[Rows], Rows]:
+    """The in-process floor's repetition 1 copied up to `total`, each moved by its own step."""
+
+    def edit(rows: Rows) -> Rows:
+        floor = [r for r in rows if r["deployment"] == "in_process" and r["repetition"] == "1"]
+        added = [
+            {**r, "repetition": str(rep), "value": _moved(r, 1.0 + 0.003 * ((rep % 5) - 2))}
+            for rep in range(2, total + 1)
+            for r in floor
+        ]
+        return rows + added
 
     return edit
 
@@ -227,6 +243,25 @@ def test_a_faster_machine_moves_only_the_machine_dependent_lines(tmp_path, wider
     assert ratios and all(line.outcome == AGREE for line in ratios)
     assert all(line.outcome != DISAGREE for line in comparison.independent)
     assert comparison.outcome == REPRODUCED
+
+
+def test_a_slower_machine_shows_in_the_model_s_own_time_which_counts_for_nothing(tmp_path):
+    """The in-process floor: machine-dependent, its quotient the machine's slowdown."""
+    six = edited_copy(QUICK_ALL, tmp_path / "six", floor_repetitions(6))
+    slower = edited_copy(
+        six, tmp_path / "half-speed", scaled(2.0, "latency_p50", ["in_process"])
+    )  # fmt: skip
+    same = of_kind(compared(six, six), FLOOR_TIME)
+    assert same and all(line.outcome == AGREE for line in same)
+    comparison = compared(slower, six)
+    floor = of_kind(comparison, FLOOR_TIME)
+    assert {line.subject for line in floor} == {"iris-logreg", "iris-forest"}
+    assert all(line.machine_dependent and line.outcome == DISAGREE for line in floor)
+    assert all(math.isclose(line.quotient, 2.0, rel_tol=1e-6) for line in floor)
+    assert FLOOR_TIME in as_text(comparison)
+    assert reproduction.overall(comparison.lines) == reproduction.overall(
+        [line for line in comparison.lines if line.kind != FLOOR_TIME]
+    )
 
 
 def test_the_text_names_its_rules_and_ends_with_the_summary(itself):
