@@ -359,7 +359,9 @@ def crosscheck_table(stored: StoredRun) -> Table:
     notes = (
         "wrk (C, one thread pinned to the load generator's cores, as many connections as Locust "
         "had users, the same one-row bodies) against each REST deployment, interleaved, medians "
-        "over repetitions; Locust's figures are the stored run's api_single medians. A ratio more "
+        "over its repetitions; Locust's figures are the stored run's api_single medians over the "
+        "repetitions compared with them (in the run's own cross-check, the ones wrk ran in, on "
+        "the same warm server: so they may differ from the performance tables). A ratio more "
         "than 10 % from 1 is flagged. Flagged repetitions had errors and are left out.",
         "Why they can differ, read from the two server-CPU columns: where wrk serves more, the "
         "server was less busy under Locust. With one closed-loop user every round trip adds "
