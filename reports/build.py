@@ -11,6 +11,7 @@ from typing import Any
 import jinja2
 
 from bench.store.files import atomic_write_text
+from bench.store.rules import WRK_DISAGREEMENT
 from bench.store.runs import RunIdError, check_run_id, point_latest
 from reports import (
     OUTPUT_DIR,
@@ -216,6 +217,7 @@ def context(
         "work_table": work.work_table(stored),
         "work_framework_table": work.framework_table(stored),
         "work_notes": work.work_notes(stored),
+        "wrk_disagreement": f"{WRK_DISAGREEMENT:.0%}",
         "security_table": run_tables.security_table(stored),
         "hostile_summary": hardening.hostile_summary(stored),
         "hostile_matrix": hardening.hostile_matrix(stored),

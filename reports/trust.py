@@ -17,6 +17,7 @@ from bench.store.rules import (
     FAILURE_ALLOWANCE,
     KEPT_ALIVE_CONFIG,
     LATE_SEND_ALLOWANCE,
+    WRK_DISAGREEMENT,
     coefficient_of_variation,
     run_validity,
     samples_needed,
@@ -362,14 +363,15 @@ def crosscheck_table(stored: StoredRun) -> Table:
         "over its repetitions; Locust's figures are the stored run's api_single medians over the "
         "repetitions compared with them (in the run's own cross-check, the ones wrk ran in, on "
         "the same warm server: so they may differ from the performance tables). A ratio more "
-        "than 10 % from 1 is flagged. Flagged repetitions had errors and are left out.",
+        f"than {WRK_DISAGREEMENT:.0%} from 1 is flagged. Flagged repetitions had errors and are "
+        "left out.",
         "Why they can differ, read from the two server-CPU columns: where wrk serves more, the "
         "server was less busy under Locust. With one closed-loop user every round trip adds "
         "Locust's own Python work (build the request, parse and check the answer, log it); and "
         "gunicorn's sync workers close the connection after each answer, so every Locust request "
-        "also opens a new TCP connection from Python, which leaves the single worker idle "
-        "between requests even at 64 users. uvicorn keeps connections open: there both tools "
-        "keep the server at 100 % and agree.",
+        "also opens a new TCP connection from Python, during which the single worker waits. "
+        "uvicorn keeps connections open, so there neither tool pays for a connection per "
+        "request.",
     )
     columns = ["Deployment", "Config", "Users / connections", "Locust (/s)", "wrk (/s)",
                "wrk ÷ Locust", "Locust p50 (ms)", "wrk p50 (ms)", "wrk ÷ Locust p50",

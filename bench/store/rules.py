@@ -135,7 +135,9 @@ def _near_ceiling(
     load generator may set the pace."""
 
     def median(reps: Mapping[int, Mapping[str, float]]) -> float:
-        values = [v["throughput"] for v in reps.values() if "throughput" in v]
+        values = [
+            v["throughput"] for v in reps.values() if not math.isnan(v.get("throughput", math.nan))
+        ]
         return statistics.median(values) if values else math.nan
 
     main = [(k, reps) for k, reps in levels.items() if k[2] == WRK_SCENARIO and k[4] == _main(info)]
